@@ -1,0 +1,170 @@
+"""Demo data for the standalone host: a few realistic runs where every verdict appears.
+
+Not part of ``mod_api``: a platform deployment has real data. The runs:
+
+1. a completed commit run on linux, where every status of a finished run
+   shows up (pass, pass through an accepted variant, a crash, a differing
+   output, a missing output, a missing output among present ones, an output
+   without a baseline, a test never run, an ignored output, a stray row);
+2. a pull-request run on windows still testing (running and not started);
+3. a canceled run;
+4. a customized run that an account asked for, with two tests;
+5. a queued run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Dict, List
+
+from sqlalchemy.orm import Session
+
+from mod_auth.models import Role, User
+from mod_customized.models import CustomizedTest, TestFork
+from mod_regression.models import (Category, InputType, OutputType, RegressionTest, RegressionTestOutput,
+                                   RegressionTestOutputFiles, regression_test_category)
+from mod_sample.models import Sample, Tag, sample_tag_association
+from mod_test.models import (Fork, Test, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus,
+                             TestType)
+
+START = datetime.datetime(2026, 11, 20, 14, 0, 0)
+
+
+def sha(text: str) -> str:
+    """A stand-in sha256 for a file whose content is ``text``."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _progress(session: Session, run: Test, *steps: TestStatus) -> None:
+    for minutes, status in enumerate(steps):
+        session.add(TestProgress(test_id=run.id, status=status, timestamp=START + datetime.timedelta(minutes=7 * minutes),
+                                 message=f'{status.value.capitalize()}.'))
+
+
+def seed(session: Session) -> Dict[str, int]:
+    """Fill an empty database with the demo runs; return the ids worth trying."""
+    maintainer = User(id=1, name='carol', email='carol@example.org', role=Role.admin)
+    contributor = User(id=2, name='dev-ana', email='ana@example.org', role=Role.contributor)
+    session.add_all([maintainer, contributor])
+    upstream = Fork(id=1, github='https://github.com/CCExtractor/ccextractor.git')
+    fork = Fork(id=2, github='https://github.com/dev-ana/ccextractor.git')
+    session.add_all([upstream, fork])
+
+    categories = {name: Category(name=name, description=f'{name} samples') for name in
+                  ('Broken', 'DVB', 'DVD', 'General', 'Teletext', 'XDS')}
+    tags = {name: Tag(name=name, description=f'{name} samples') for name in
+            ('atsc', 'bbc', 'cea-608', 'cea-708', 'mp4', 'ts', 'wtv')}
+    session.add_all([*categories.values(), *tags.values()])
+    session.flush()
+
+    samples: List[Sample] = []
+    for number, (extension, sample_tags) in enumerate([
+            ('ts', ['ts', 'atsc', 'cea-708']), ('mp4', ['mp4', 'cea-608']), ('wtv', ['wtv']),
+            ('ts', ['ts', 'bbc']), ('mpg', []), ('ts', ['ts', 'cea-608'])], start=1):
+        sample = Sample(id=number, sha=sha(f'sample {number}'), extension=extension,
+                        original_name=f'sample_{number}.{extension}')
+        session.add(sample)
+        session.flush()
+        for tag in sample_tags:
+            session.execute(sample_tag_association.insert().values(sample_id=sample.id, tag_id=tags[tag].id))
+        samples.append(sample)
+
+    # (sample, command, categories, number of outputs, active)
+    specs = [
+        (1, '-autoprogram -out=srt -latin1', ['General', 'DVB'], 1, True),        # 1 pass
+        (1, '-autoprogram -out=ttxt', ['General'], 1, True),                      # 2 pass via variant
+        (2, '-out=srt -stdout', ['DVD'], 1, True),                                # 3 crash
+        (3, '-wtvconvertfix -out=srt', ['Broken'], 2, True),                      # 4 output differs
+        (4, '-teletext -tpage 888 -out=srt', ['Teletext'], 1, True),              # 5 no output produced
+        (5, '-xds -out=srt', ['XDS'], 2, True),                                   # 6 one of two outputs missing
+        (6, '-out=webvtt', [], 1, True),                                          # 7 no baseline
+        (6, '-out=null', ['General'], 0, True),                                   # 8 never ran, no outputs
+        (2, '-out=srt -ucla', ['DVD'], 2, True),                                  # 9 pass, one output ignored
+        (3, '-out=spupng', ['General'], 1, False),                                # 10 inactive
+    ]
+    tests: List[RegressionTest] = []
+    for sample_id, command, names, outputs, active in specs:
+        test = RegressionTest(sample_id=sample_id, command=command, input_type=InputType.file,
+                              output_type=OutputType.file, expected_rc=0, active=active,
+                              description=f'{command} on sample {sample_id}')
+        session.add(test)
+        session.flush()
+        for name in names:
+            session.execute(regression_test_category.insert().values(regression_id=test.id,
+                                                                     category_id=categories[name].id))
+        for index in range(outputs):
+            extension = '.srt' if index == 0 else '.xml'
+            session.add(RegressionTestOutput(regression_id=test.id, correct=sha(f'baseline {test.id}.{index}'),
+                                             correct_extension=extension, expected_filename=f'out{index}{extension}',
+                                             ignore=False))
+        tests.append(test)
+    session.flush()
+    outputs_of: Dict[int, List[RegressionTestOutput]] = {t.id: [] for t in tests}
+    for output in session.query(RegressionTestOutput).order_by(RegressionTestOutput.id):
+        outputs_of[output.regression_id].append(output)
+
+    # Test 7 has no baseline; test 9's second output is ignored; test 2 has an accepted variant.
+    outputs_of[tests[6].id][0].correct = ''
+    outputs_of[tests[8].id][1].ignore = True
+    session.add(RegressionTestOutputFiles(regression_test_output_id=outputs_of[tests[1].id][0].id,
+                                          file_hashes=sha('variant 2.0')))
+
+    def result(run: Test, test: RegressionTest, exit_code: int = 0, runtime: int = 1200) -> None:
+        session.add(TestResult(test_id=run.id, regression_test_id=test.id, runtime=runtime, exit_code=exit_code,
+                               expected_rc=test.expected_rc))
+
+    def reported(run: Test, test: RegressionTest, index: int, got: str | None = None) -> None:
+        output = outputs_of[test.id][index]
+        session.add(TestResultFile(test_id=run.id, regression_test_id=test.id,
+                                   regression_test_output_id=output.id, expected=output.correct or '', got=got))
+
+    def new_run(run_id: int, platform: TestPlatform, kind: TestType, **fields: object) -> Test:
+        run = Test(id=run_id, platform=platform, test_type=kind, token=sha(f'run {run_id}')[:64], fork_id=1,
+                   branch='master', commit=sha(f'commit {run_id}')[:40], pr_nr=0)
+        for name, value in fields.items():
+            setattr(run, name, value)
+        session.add(run)
+        session.flush()
+        return run
+
+    # Run 1: completed, every verdict of a finished run.
+    done = new_run(1, TestPlatform.linux, TestType.commit)
+    _progress(session, done, TestStatus.preparation, TestStatus.testing, TestStatus.completed)
+    t = tests
+    result(done, t[0]); reported(done, t[0], 0)                                      # noqa: E702
+    result(done, t[1]); reported(done, t[1], 0, got=sha('variant 2.0'))             # noqa: E702
+    result(done, t[2], exit_code=-11, runtime=35); reported(done, t[2], 0, got=sha('crashed'))  # noqa: E702
+    result(done, t[3]); reported(done, t[3], 0); reported(done, t[3], 1, got=sha('different'))  # noqa: E702
+    result(done, t[4], runtime=800)
+    result(done, t[5]); reported(done, t[5], 0)                                      # noqa: E702
+    result(done, t[6]); reported(done, t[6], 0, got=sha('no baseline'))             # noqa: E702
+    result(done, t[8]); reported(done, t[8], 0); reported(done, t[8], 1, got=sha('ignored'))  # noqa: E702
+
+    # Run 2: a pull request still testing.
+    testing = new_run(2, TestPlatform.windows, TestType.pull_request, pr_nr=1642, branch='fix-708', fork_id=2)
+    _progress(session, testing, TestStatus.preparation, TestStatus.testing)
+    result(testing, t[0]); reported(testing, t[0], 0)                                # noqa: E702
+    reported(testing, t[3], 0)
+    result(testing, t[2]); reported(testing, t[2], 0)                                # noqa: E702
+
+    # Run 3: canceled after two tests.
+    canceled = new_run(3, TestPlatform.linux, TestType.commit, branch='release-0.95')
+    _progress(session, canceled, TestStatus.preparation, TestStatus.testing, TestStatus.canceled)
+    result(canceled, t[0]); reported(canceled, t[0], 0)                              # noqa: E702
+    result(canceled, t[1]); reported(canceled, t[1], 0)                              # noqa: E702
+
+    # Run 4: customized, asked for by an account, two tests (one now inactive).
+    custom = new_run(4, TestPlatform.linux, TestType.commit, branch='dev-ana/teletext', fork_id=2)
+    _progress(session, custom, TestStatus.preparation, TestStatus.testing, TestStatus.completed)
+    session.add(TestFork(user_id=contributor.id, test_id=custom.id))
+    for test in (t[4], t[9]):
+        session.add(CustomizedTest(test_id=custom.id, regression_id=test.id))
+    result(custom, t[4]); reported(custom, t[4], 0)                                  # noqa: E702
+    result(custom, t[9]); reported(custom, t[9], 0, got=sha('spupng drift'))        # noqa: E702
+
+    # Run 5: queued.
+    new_run(5, TestPlatform.windows, TestType.commit, branch='master')
+    session.commit()
+    return {'completed_run': done.id, 'testing_run': testing.id, 'failing_test': t[3].id,
+            'account': maintainer.id}

@@ -1,0 +1,217 @@
+"""Queries: load what one request needs in a fixed number of statements.
+
+The platform's test page asks the database several questions per regression
+test, so it slows down with the size of a run. Each function here issues one
+statement whatever the run's size, selects only the columns the API uses, and
+returns plain values (the verdict service's dataclasses, or the ones below),
+never models. Nothing here writes.
+
+The statements per request:
+- the run (``load_run``): 1;
+- its regression tests with their results (``load_records``): 2, tests and
+  results, then outputs with their rows and accepted variants;
+- what describes them (``load_descriptions``): 1, tags.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mod_api.verdicts import Output, RegressionTestRecord, Result, ResultFile
+from mod_auth.models import User
+from mod_customized.models import CustomizedTest, TestFork
+from mod_regression.models import (Category, RegressionTest, RegressionTestOutput, RegressionTestOutputFiles,
+                                   regression_test_category)
+from mod_sample.models import Tag, sample_tag_association
+from mod_test.models import Fork, Test, TestProgress, TestResult, TestResultFile, TestType
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """One run, with what its progress rows and requester say about it."""
+
+    run_id: int
+    platform: str
+    is_pull_request: bool
+    branch: str
+    commit: str
+    pr_nr: int
+    repository: Optional[str]
+    last_status: Optional[str]
+    first_progress_at: Optional[datetime.datetime]
+    last_progress_at: Optional[datetime.datetime]
+    requested_by: Optional[str]
+    customized: bool
+
+
+@dataclass(frozen=True)
+class Description:
+    """What describes a regression test, beside its verdict."""
+
+    regression_id: int
+    sample_id: int
+    command: str
+    category: Optional[str]
+    tags: Tuple[str, ...] = ()
+
+
+def _enum_value(value: object) -> Optional[str]:
+    """The stored string of an enum column's value."""
+    if value is None:
+        return None
+    return str(getattr(value, 'value', value))
+
+
+def load_run(session: Session, run_id: int) -> Optional[RunFacts]:
+    """Load one run (one statement), or None when there is no such run."""
+    def progress(column: sa.ColumnElement, newest: bool) -> sa.ScalarSelect:
+        order = TestProgress.id.desc() if newest else TestProgress.id.asc()
+        return (sa.select(column).where(TestProgress.test_id == Test.id)
+                .order_by(order).limit(1).scalar_subquery())
+
+    requester = (sa.select(User.name).join(TestFork, TestFork.user_id == User.id)
+                 .where(TestFork.test_id == Test.id).order_by(TestFork.id).limit(1).scalar_subquery())
+    customized = sa.exists().where(CustomizedTest.test_id == Test.id)
+    statement = (
+        sa.select(Test.id, Test.platform, Test.test_type, Test.branch, Test.commit, Test.pr_nr, Fork.github,
+                  progress(TestProgress.status, newest=True).label('last_status'),
+                  progress(TestProgress.timestamp, newest=False).label('first_at'),
+                  progress(TestProgress.timestamp, newest=True).label('last_at'),
+                  requester.label('requested_by'), customized.label('customized'))
+        .outerjoin(Fork, Fork.id == Test.fork_id)
+        .where(Test.id == run_id)
+    )
+    row = session.execute(statement).one_or_none()
+    if row is None:
+        return None
+    return RunFacts(
+        run_id=row.id,
+        platform=_enum_value(row.platform) or '',
+        is_pull_request=_enum_value(row.test_type) == TestType.pull_request.value,
+        branch=row.branch or '',
+        commit=row.commit or '',
+        pr_nr=row.pr_nr or 0,
+        repository=row.github,
+        last_status=_enum_value(row.last_status),
+        first_progress_at=row.first_at,
+        last_progress_at=row.last_at,
+        requested_by=row.requested_by,
+        customized=bool(row.customized),
+    )
+
+
+def _scope(run: RunFacts) -> sa.Select:
+    """The ids of the regression tests in a run's scope, as a subquery.
+
+    A customized run holds the tests listed for it; any other run every active
+    test plus every test the run recorded anything for.
+    """
+    if run.customized:
+        return sa.select(CustomizedTest.regression_id).where(CustomizedTest.test_id == run.run_id)
+    recorded = sa.union(
+        sa.select(TestResult.regression_test_id).where(TestResult.test_id == run.run_id),
+        sa.select(TestResultFile.regression_test_id).where(TestResultFile.test_id == run.run_id),
+    ).subquery()
+    return sa.select(RegressionTest.id).where(sa.or_(
+        RegressionTest.active == sa.true(),
+        RegressionTest.id.in_(sa.select(recorded.c[0])),
+    ))
+
+
+def _in_scope(column: sa.ColumnElement, run: RunFacts, regression_id: Optional[int]) -> sa.ColumnElement:
+    condition = column.in_(_scope(run))
+    if regression_id is not None:
+        condition = sa.and_(column == regression_id, condition)
+    return condition
+
+
+def load_records(session: Session, run: RunFacts,
+                 regression_id: Optional[int] = None) -> List[RegressionTestRecord]:
+    """Load the run's regression tests in scope (or just one of them), in id order (two statements)."""
+    tests = session.execute(
+        sa.select(RegressionTest.id, RegressionTest.expected_rc, TestResult.test_id.label('result_of'),
+                  TestResult.exit_code, TestResult.expected_rc.label('result_expected_rc'), TestResult.runtime)
+        .outerjoin(TestResult, sa.and_(TestResult.test_id == run.run_id,
+                                       TestResult.regression_test_id == RegressionTest.id))
+        .where(_in_scope(RegressionTest.id, run, regression_id))
+        .order_by(RegressionTest.id)
+    ).all()
+    if not tests:
+        return []
+
+    rto = RegressionTestOutput
+    outputs = session.execute(
+        sa.select(rto.id, rto.regression_id, rto.correct, rto.correct_extension, rto.ignore,
+                  TestResultFile.test_id.label('row_of'), TestResultFile.expected, TestResultFile.got,
+                  RegressionTestOutputFiles.file_hashes)
+        .outerjoin(TestResultFile, sa.and_(TestResultFile.test_id == run.run_id,
+                                           TestResultFile.regression_test_id == rto.regression_id,
+                                           TestResultFile.regression_test_output_id == rto.id))
+        .outerjoin(RegressionTestOutputFiles, RegressionTestOutputFiles.regression_test_output_id == rto.id)
+        .where(_in_scope(rto.regression_id, run, regression_id))
+        .order_by(rto.id, RegressionTestOutputFiles.id)
+    ).all()
+
+    # One output row per accepted variant: fold them back into one Output each.
+    variants: Dict[int, List[str]] = defaultdict(list)
+    firsts: Dict[int, sa.Row] = {}
+    for row in outputs:
+        firsts.setdefault(row.id, row)
+        if row.file_hashes is not None:
+            variants[row.id].append(row.file_hashes)
+    outputs_of: Dict[int, List[Output]] = defaultdict(list)
+    files_of: Dict[int, List[ResultFile]] = defaultdict(list)
+    for output_id, row in firsts.items():
+        outputs_of[row.regression_id].append(Output(
+            output_id=output_id, correct=row.correct, extension=row.correct_extension or '',
+            ignore=row.ignore, variants=tuple(variants[output_id])))
+        if row.row_of is not None:
+            files_of[row.regression_id].append(ResultFile(output_id=output_id, expected=row.expected, got=row.got))
+
+    return [
+        RegressionTestRecord(
+            regression_id=test.id,
+            expected_rc=test.expected_rc,
+            result=(Result(exit_code=test.exit_code, expected_rc=test.result_expected_rc, runtime=test.runtime)
+                    if test.result_of is not None else None),
+            outputs=tuple(outputs_of[test.id]),
+            files=tuple(files_of[test.id]),
+        )
+        for test in tests
+    ]
+
+
+def load_descriptions(session: Session, regression_ids: Iterable[int]) -> Dict[int, Description]:
+    """Load the sample, command, first category and sorted tags of regression tests (one statement)."""
+    ids = sorted(set(regression_ids))
+    if not ids:
+        return {}
+    first_category = (sa.select(sa.func.min(Category.name))
+                      .join(regression_test_category, regression_test_category.c.category_id == Category.id)
+                      .where(regression_test_category.c.regression_id == RegressionTest.id)
+                      .scalar_subquery())
+    rows = session.execute(
+        sa.select(RegressionTest.id, RegressionTest.sample_id, RegressionTest.command,
+                  first_category.label('category'), Tag.name.label('tag'))
+        .outerjoin(sample_tag_association, sample_tag_association.c.sample_id == RegressionTest.sample_id)
+        .outerjoin(Tag, Tag.id == sample_tag_association.c.tag_id)
+        .where(RegressionTest.id.in_(ids))
+        .order_by(RegressionTest.id)
+    ).all()
+    tags: Dict[int, List[str]] = defaultdict(list)
+    firsts: Dict[int, sa.Row] = {}
+    for row in rows:
+        firsts.setdefault(row.id, row)
+        if row.tag is not None:
+            tags[row.id].append(row.tag)
+    return {
+        rid: Description(regression_id=rid, sample_id=row.sample_id, command=row.command or '',
+                         category=row.category, tags=tuple(sorted(tags[rid])))
+        for rid, row in firsts.items()
+    }

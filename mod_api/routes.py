@@ -1,0 +1,44 @@
+"""Routes: each reads its parameters, asks the queries and the verdict service, and dumps a schema.
+
+``sample_id`` in a path is the regression test's id: a run holds one result
+per regression test, and one media sample can have several regression tests.
+"""
+
+from __future__ import annotations
+
+from flask import Response, g
+
+from mod_api import queries
+from mod_api.blueprint import mod_api
+from mod_api.errors import not_found
+from mod_api.responses import json_response
+from mod_api.schemas import (RegressionResultPathSchema, RunPathSchema, dump_regression_result, dump_run_summary,
+                             parse_path)
+from mod_api.verdicts import classify, count, run_state
+
+
+@mod_api.route('/runs/<run_id>/summary', methods=['GET'])
+def run_summary(run_id: str) -> Response:
+    """Pass/fail counts of a run, over every regression test in its scope."""
+    path = parse_path(RunPathSchema(), {'run_id': run_id})
+    run = queries.load_run(g.db, path['run_id'])
+    if run is None:
+        raise not_found('run', path['run_id'])
+    state = run_state(run.last_status)
+    counts = count(classify(record, state) for record in queries.load_records(g.db, run))
+    return json_response(dump_run_summary(run, counts))
+
+
+@mod_api.route('/runs/<run_id>/samples/<sample_id>', methods=['GET'])
+def regression_result(run_id: str, sample_id: str) -> Response:
+    """Full result of one regression test (``sample_id``) in a run."""
+    path = parse_path(RegressionResultPathSchema(), {'run_id': run_id, 'sample_id': sample_id})
+    run = queries.load_run(g.db, path['run_id'])
+    if run is None:
+        raise not_found('run', path['run_id'])
+    records = queries.load_records(g.db, run, regression_id=path['sample_id'])
+    if not records:
+        raise not_found('sample', path['sample_id'], run_id=run.run_id)
+    verdict = classify(records[0], run_state(run.last_status))
+    description = queries.load_descriptions(g.db, [verdict.regression_id])[verdict.regression_id]
+    return json_response(dump_regression_result(run.run_id, verdict, description))
