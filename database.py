@@ -2,19 +2,23 @@
 
 A platform deployment uses the platform's own ``database.py`` instead of this
 file: this copy holds only what ``mod_api`` relies on, with the same names
-(``Base`` with a ``query`` property, ``DeclEnum``), so that the blueprint's
-import lines are the same in both homes. The standalone host (``run.py``)
-binds the session; the platform does it with its own ``create_session``.
+(``Base`` with a ``query`` property, ``DeclEnum``, ``create_session``), so
+that the blueprint's import lines are the same in both homes. The standalone
+host serves requests through Flask-SQLAlchemy; ``create_session`` is what
+``mod_api``'s commands use outside a request, in both homes.
 """
 
 from __future__ import annotations
 
-from typing import Any, Type
+from typing import Any, Dict, Type
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+
+_sessions: Dict[str, scoped_session] = {}
 
 
 class Base(DeclarativeBase):
@@ -49,3 +53,11 @@ class DeclEnum(TypeDecorator):
         if value is None:
             return None
         return self.enum(value)
+
+
+def create_session(uri: str) -> scoped_session:
+    """Return the scoped session bound to ``uri``, made once per URI."""
+    if uri not in _sessions:
+        engine = sa.create_engine(uri, pool_pre_ping=True)
+        _sessions[uri] = scoped_session(sessionmaker(bind=engine))
+    return _sessions[uri]

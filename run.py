@@ -8,7 +8,12 @@ make one per database; ``flask --app run ...`` finds the factory.
 
 Configuration comes from environment variables named like the config keys
 (``DATABASE_URI``, ``API_*``); the default database is a SQLite file of demo
-data in the instance folder.
+data in the instance folder. ``API_JWT_SECRET`` has no default: only the
+demo (``python run.py``) makes one up.
+
+    python run.py                               # the demo: seed, mint a token, serve on :5000
+    flask --app run api token create --user NAME
+    gunicorn 'run:create_app()'                 # production-like serving
 """
 
 from __future__ import annotations
@@ -16,16 +21,23 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Optional, Tuple
 
-import click
-from flask import Flask, current_app, g
+import datetime
+import secrets
+import sys
+
+from flask import Flask, g
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.serving import run_simple
 
 import demo
 from database import Base
+from mod_api.auth import RUNS_READ, issue_token
+from mod_auth.models import User
 
 db = SQLAlchemy(metadata=Base.metadata)
 Base.query = db.session.query_property()
+migrate = Migrate(directory=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'migrations'))
 
 
 def _config_from_environment(app: Flask) -> None:
@@ -49,6 +61,7 @@ def create_app(test_config: Optional[Mapping[str, Any]] = None) -> Flask:
     app.config['SQLALCHEMY_DATABASE_URI'] = app.config['DATABASE_URI']
     app.config.setdefault('SQLALCHEMY_ENGINE_OPTIONS', {'pool_pre_ping': True})
     db.init_app(app)
+    migrate.init_app(app, db)
 
     @app.before_request
     def open_session() -> None:
@@ -71,23 +84,33 @@ def create_app(test_config: Optional[Mapping[str, Any]] = None) -> Flask:
     from mod_api import mod_api
     app.register_blueprint(mod_api, url_prefix='/api/v1')
 
-    app.cli.add_command(demo_command)
     return app
 
 
-@click.command('demo')
-@click.option('--host', default='127.0.0.1', show_default=True)
-@click.option('--port', default=5000, show_default=True)
-def demo_command(host: str, port: int) -> None:
-    """Reset the database to the demo runs, print curl lines to try, and serve the API."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    db.drop_all()
-    db.create_all()
-    ids = demo.seed(db.session)
+def serve_demo(host: str = '127.0.0.1', port: int = 5000) -> None:
+    """Reset the database to the demo runs, mint a token, print curl lines to try, and serve the API.
+
+    The one place that makes up a signing secret, when ``API_JWT_SECRET`` is not set.
+    """
+    secret = os.environ.get('API_JWT_SECRET') or secrets.token_urlsafe(48)
+    app = create_app({'API_JWT_SECRET': secret})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        ids = demo.seed(db.session)
+        account = db.session.get(User, ids['account'])
+        token, _ = issue_token(db.session, account, [RUNS_READ], datetime.timedelta(days=30), label='demo')
+        db.session.commit()
     base = f'http://{host}:{port}/api/v1'
-    click.echo(f'Demo database: {app.config["DATABASE_URI"]}')
-    click.echo('Try:')
+    print(f'Demo database: {app.config["DATABASE_URI"]}')
+    print(f'To mint more tokens: export API_JWT_SECRET={secret}; flask --app run api token create --user carol')
+    print(f'Token for "carol", valid 30 days:\n{token}\nTry:')
     for path in (f'/runs/{ids["completed_run"]}/summary', f'/runs/{ids["testing_run"]}/summary',
                  f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}'):
-        click.echo(f"  curl -s '{base}{path}'")
+        print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}{path}'")
+    sys.stdout.flush()
     run_simple(host, port, app, threaded=True)
+
+
+if __name__ == '__main__':
+    serve_demo(port=int(os.environ.get('PORT', '5000')))

@@ -6,7 +6,9 @@ The host registers the blueprint and nothing else::
     app.register_blueprint(mod_api, url_prefix='/api/v1')
 """
 
-from mod_api import errors, routes  # noqa: F401  (they attach handlers and routes to the blueprint)
+from mod_api import cli, errors, routes  # noqa: F401  (they attach commands, handlers and routes)
 from mod_api.blueprint import mod_api
+
+mod_api.cli.add_command(cli.token_cli)
 
 __all__ = ['mod_api']

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, g
 
 from mod_api import queries
+from mod_api.auth import RUNS_READ, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.responses import json_response
@@ -18,6 +19,7 @@ from mod_api.verdicts import classify, count, run_state
 
 
 @mod_api.route('/runs/<run_id>/summary', methods=['GET'])
+@token_required(RUNS_READ)
 def run_summary(run_id: str) -> Response:
     """Pass/fail counts of a run, over every regression test in its scope."""
     path = parse_path(RunPathSchema(), {'run_id': run_id})
@@ -30,6 +32,7 @@ def run_summary(run_id: str) -> Response:
 
 
 @mod_api.route('/runs/<run_id>/samples/<sample_id>', methods=['GET'])
+@token_required(RUNS_READ)
 def regression_result(run_id: str, sample_id: str) -> Response:
     """Full result of one regression test (``sample_id``) in a run."""
     path = parse_path(RegressionResultPathSchema(), {'run_id': run_id, 'sample_id': sample_id})

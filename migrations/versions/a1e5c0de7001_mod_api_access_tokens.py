@@ -1,0 +1,45 @@
+"""mod_api: the API's own table of issued bearer tokens.
+
+The first revision of the independent ``mod_api`` branch: it has no parent,
+so it applies on top of whatever head the platform's chain is at, and on an
+empty database alike. Upgrade with ``flask db upgrade mod_api@head`` (or
+``heads``); remove with ``flask db downgrade mod_api@base``.
+
+Revision ID: a1e5c0de7001
+Revises:
+Create Date: 2026-11-22 07:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'a1e5c0de7001'
+down_revision = None
+branch_labels = ('mod_api',)
+depends_on = None
+
+
+def upgrade():
+    """Create ``api_access_token`` (not ``api_token``: platform builds from mid-2026 have that one)."""
+    op.create_table(
+        'api_access_token',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('jti', sa.String(length=64), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('label', sa.String(length=200), nullable=False),
+        sa.Column('scopes', sa.String(length=255), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('expires_at', sa.DateTime(), nullable=False),
+        sa.Column('revoked_at', sa.DateTime(), nullable=True),
+        sa.Column('last_used_at', sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('jti'),
+        mysql_engine='InnoDB',
+    )
+    op.create_index('ix_api_access_token_user_id', 'api_access_token', ['user_id'])
+
+
+def downgrade():
+    """Drop ``api_access_token``."""
+    op.drop_index('ix_api_access_token_user_id', table_name='api_access_token')
+    op.drop_table('api_access_token')

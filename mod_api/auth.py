@@ -1,0 +1,189 @@
+"""Bearer tokens: issuing them, and the decorator that requires one on a route.
+
+Tokens are HS256 JWTs (RFC 7519) whose ``jti`` is recorded in
+``api_access_token``: a good signature is not enough, the row must exist, be
+unrevoked and unexpired, and its account must still exist. Answers follow
+RFC 6750: 401 with a ``WWW-Authenticate: Bearer`` challenge when the token
+is missing or bad, 403 ``insufficient_scope`` when it lacks the route's scope.
+No token text ever reaches a log line or an error body.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, TypeVar, cast
+
+import jwt
+import sqlalchemy as sa
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from mod_api.config import Settings
+from mod_api.errors import ApiError
+from mod_api.models import AccessToken
+from mod_auth.models import User
+
+#: The scope of every read endpoint.
+RUNS_READ = 'runs:read'
+SCOPES = (RUNS_READ,)
+
+REALM = 'sample-platform'
+MAX_TOKEN_LENGTH = 4096
+REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'scope', 'iat', 'exp', 'jti']
+UNAUTHORIZED_MESSAGE = 'Bearer token is missing, expired, or invalid.'
+
+_JWT_SHAPE = re.compile(r'\A[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z')
+_ENVIRON_KEY = 'mod_api.token'
+
+View = TypeVar('View', bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """The account and token of the current request, once the token is accepted."""
+
+    account_id: int
+    account_name: str
+    jti: str
+    scopes: Tuple[str, ...]
+
+
+def settings() -> Settings:
+    """The API's checked settings for the current app."""
+    return cast(Settings, current_app.extensions['mod_api'])
+
+
+def utcnow() -> datetime.datetime:
+    """The current UTC time, naive (as the platform stores times), to the second."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def current_token() -> Optional[Authenticated]:
+    """The accepted token of this request, or None before (or without) authentication.
+
+    Kept on the request itself, not on ``g``: an app context, and so ``g``, can
+    outlive one request (tests run several requests in one).
+    """
+    return cast(Optional[Authenticated], request.environ.get(_ENVIRON_KEY))
+
+
+def issue_token(session: Session, user: User, scopes: Sequence[str], lifetime: datetime.timedelta,
+                label: str = '', now: Optional[datetime.datetime] = None) -> Tuple[str, AccessToken]:
+    """Sign a token for ``user`` and record it; the caller commits. Returns the token and its row."""
+    config = settings()
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise ValueError(f'unknown scope {", ".join(unknown)}; known: {", ".join(SCOPES)}' if unknown
+                         else 'at least one scope is needed')
+    if lifetime <= datetime.timedelta(0) or lifetime.total_seconds() > config.token_max_lifetime:
+        raise ValueError(f'the lifetime must be positive and at most {config.token_max_lifetime} seconds')
+    issued = now or utcnow()
+    expires = issued + lifetime
+    row = AccessToken(jti=uuid.uuid4().hex, user_id=user.id, label=label[:200], scopes=' '.join(scopes),
+                      created_at=issued, expires_at=expires)
+    session.add(row)
+    session.flush()
+    claims = {
+        'iss': config.jwt_issuer, 'aud': config.jwt_audience, 'sub': str(user.id), 'scope': row.scopes,
+        'iat': _timestamp(issued), 'exp': _timestamp(expires), 'jti': row.jti,
+    }
+    return jwt.encode(claims, config.jwt_secret, algorithm='HS256'), row
+
+
+def _timestamp(moment: datetime.datetime) -> int:
+    return int(moment.replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+def _unauthorized(reason: str, description: Optional[str] = None) -> ApiError:
+    """401 with an RFC 6750 challenge; ``error="invalid_token"`` unless no token was offered."""
+    challenge = f'Bearer realm="{REALM}"'
+    if description is not None:
+        challenge += f', error="invalid_token", error_description="{description}"'
+    return ApiError(401, UNAUTHORIZED_MESSAGE, {'reason': reason}, headers={'WWW-Authenticate': challenge})
+
+
+def _bearer_token() -> str:
+    """The token of the ``Authorization: Bearer`` header, or the 401 for its absence or shape."""
+    header = request.headers.get('Authorization')
+    if header is None or not header.strip():
+        raise _unauthorized('missing')
+    parts = header.split()
+    if parts[0].lower() != 'bearer':
+        raise _unauthorized('missing')
+    if len(parts) != 2:
+        raise _unauthorized('invalid', 'The Authorization header must be "Bearer" and one token.')
+    token = parts[1]
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not _JWT_SHAPE.match(token):
+        raise _unauthorized('invalid', 'The token is malformed.')
+    return token
+
+
+def _decode(token: str) -> Dict[str, Any]:
+    config = settings()
+    try:
+        claims = jwt.decode(
+            token, config.jwt_secret, algorithms=['HS256'], audience=config.jwt_audience,
+            issuer=config.jwt_issuer, leeway=config.jwt_leeway,
+            options={'require': REQUIRED_CLAIMS, 'strict_aud': True})
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized('expired', 'The token has expired.') from None
+    except jwt.ImmatureSignatureError:
+        raise _unauthorized('invalid', 'The token is not valid yet.') from None
+    except jwt.PyJWTError:
+        # Includes InvalidKeyError (an asymmetric key offered as the secret), which is no InvalidTokenError.
+        raise _unauthorized('invalid', 'The token is invalid.') from None
+    if not isinstance(claims['scope'], str) or not str(claims['sub']).isdigit():
+        raise _unauthorized('invalid', 'The token is invalid.')
+    return cast(Dict[str, Any], claims)
+
+
+def _load(claims: Dict[str, Any]) -> Authenticated:
+    """Check the token's row and account: one statement."""
+    row = g.db.execute(
+        sa.select(AccessToken.id, AccessToken.user_id, AccessToken.scopes, AccessToken.expires_at,
+                  AccessToken.revoked_at, AccessToken.last_used_at, User.name)
+        .join(User, User.id == AccessToken.user_id)
+        .where(AccessToken.jti == claims['jti'])
+    ).one_or_none()
+    if row is None or str(row.user_id) != claims['sub']:
+        raise _unauthorized('invalid', 'The token is not known, or its account no longer exists.')
+    if row.revoked_at is not None:
+        raise _unauthorized('revoked', 'The token has been revoked.')
+    now = utcnow()
+    if row.expires_at <= now - datetime.timedelta(seconds=settings().jwt_leeway):
+        raise _unauthorized('expired', 'The token has expired.')
+    _note_use(row.id, row.last_used_at, now)
+    scopes = tuple(s for s in claims['scope'].split() if s in row.scopes.split())
+    return Authenticated(account_id=row.user_id, account_name=row.name, jti=claims['jti'], scopes=scopes)
+
+
+def _note_use(token_id: int, last_used: Optional[datetime.datetime], now: datetime.datetime) -> None:
+    """Record when a token was last used, at most once per configured resolution (not per request)."""
+    resolution = datetime.timedelta(seconds=settings().token_last_used_resolution)
+    if last_used is not None and now - last_used < resolution:
+        return
+    g.db.execute(sa.update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))
+    g.db.commit()
+
+
+def token_required(scope: str) -> Callable[[View], View]:
+    """Require a valid bearer token with ``scope`` before the route runs (and before it reads its parameters)."""
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            request.environ.pop(_ENVIRON_KEY, None)
+            accepted = _load(_decode(_bearer_token()))
+            if scope not in accepted.scopes:
+                raise ApiError(
+                    403, f'This token lacks the scope {scope}.', {'required_scope': scope},
+                    headers={'WWW-Authenticate': f'Bearer realm="{REALM}", error="insufficient_scope", '
+                                                 f'error_description="The token lacks the scope {scope}.", '
+                                                 f'scope="{scope}"'})
+            request.environ[_ENVIRON_KEY] = accepted
+            return view(*args, **kwargs)
+        return cast(View, guarded)
+    return decorate

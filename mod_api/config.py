@@ -1,0 +1,79 @@
+"""Configuration of ``mod_api``: every key, its default, and what it means.
+
+The host sets any of these in its Flask config (the standalone host copies
+them from environment variables of the same name, so values may arrive as
+strings). The blueprint fills in defaults and checks them when it is
+registered; nothing else in ``mod_api`` reads the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Tuple
+
+#: Every key, with its default. ``API_JWT_SECRET`` has none: the host must set it.
+DEFAULTS: Mapping[str, Any] = {
+    # HMAC secret that signs bearer tokens (HS256); at least 32 bytes. Required.
+    'API_JWT_SECRET': None,
+    # Issuer and audience written into, and required of, every token.
+    'API_JWT_ISSUER': 'sample-platform',
+    'API_JWT_AUDIENCE': 'sample-platform-api',
+    # Clock skew tolerated when checking exp, iat and nbf, in seconds.
+    'API_JWT_LEEWAY': 30,
+    # Lifetime of a new token when none is given, and the longest allowed, in seconds.
+    'API_TOKEN_DEFAULT_LIFETIME': 30 * 86400,
+    'API_TOKEN_MAX_LIFETIME': 365 * 86400,
+    # A token's "last used" time is written at most this often, in seconds.
+    'API_TOKEN_LAST_USED_RESOLUTION': 300,
+}
+
+MIN_SECRET_BYTES = 32
+SECRET_HINT = ('set API_JWT_SECRET to a random value of at least 32 bytes, for example the output of: '
+               'python3 -c "import secrets; print(secrets.token_urlsafe(48))"')
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The API's configuration, typed and checked."""
+
+    jwt_secret: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_leeway: int
+    token_default_lifetime: int
+    token_max_lifetime: int
+    token_last_used_resolution: int
+
+
+def _int(config: Mapping[str, Any], key: str) -> int:
+    try:
+        return int(config[key])
+    except (TypeError, ValueError):
+        raise RuntimeError(f'{key} must be a whole number, not {config[key]!r}') from None
+
+
+def load(config: Mapping[str, Any]) -> Settings:
+    """Read and check the API's settings from a Flask config, refusing a missing or short secret."""
+    values = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS}}
+    secret = values['API_JWT_SECRET']
+    if not secret or len(str(secret).encode()) < MIN_SECRET_BYTES:
+        raise RuntimeError(f'mod_api cannot start: API_JWT_SECRET is missing or shorter than '
+                           f'{MIN_SECRET_BYTES} bytes; {SECRET_HINT}')
+    return Settings(
+        jwt_secret=str(secret),
+        jwt_issuer=str(values['API_JWT_ISSUER']),
+        jwt_audience=str(values['API_JWT_AUDIENCE']),
+        jwt_leeway=_int(values, 'API_JWT_LEEWAY'),
+        token_default_lifetime=_int(values, 'API_TOKEN_DEFAULT_LIFETIME'),
+        token_max_lifetime=_int(values, 'API_TOKEN_MAX_LIFETIME'),
+        token_last_used_resolution=_int(values, 'API_TOKEN_LAST_USED_RESOLUTION'),
+    )
+
+
+def split_list(value: Any) -> Tuple[str, ...]:
+    """A list setting given as a list or as a comma- or space-separated string."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part for part in value.replace(',', ' ').split() if part)
+    return tuple(str(part) for part in value)
