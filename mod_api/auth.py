@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from mod_api.config import Settings
 from mod_api.errors import ApiError
+from mod_api.limits import limited
 from mod_api.models import AccessToken
 from mod_auth.models import User
 
@@ -111,13 +112,15 @@ def _bearer_token() -> str:
     header = request.headers.get('Authorization')
     if header is None or not header.strip():
         raise _unauthorized('missing')
+    if not header.isascii():
+        raise _unauthorized('invalid', 'The Authorization header must be ASCII.')
     parts = header.split()
     if parts[0].lower() != 'bearer':
         raise _unauthorized('missing')
     if len(parts) != 2:
         raise _unauthorized('invalid', 'The Authorization header must be "Bearer" and one token.')
     token = parts[1]
-    if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not _JWT_SHAPE.match(token):
+    if len(token) > MAX_TOKEN_LENGTH or not _JWT_SHAPE.match(token):
         raise _unauthorized('invalid', 'The token is malformed.')
     return token
 
@@ -170,20 +173,33 @@ def _note_use(token_id: int, last_used: Optional[datetime.datetime], now: dateti
     g.db.commit()
 
 
+def _refuse(error: Exception) -> Callable[[], Any]:
+    def refuse() -> Any:
+        raise error
+    return refuse
+
+
 def token_required(scope: str) -> Callable[[View], View]:
-    """Require a valid bearer token with ``scope`` before the route runs (and before it reads its parameters)."""
+    """Require a valid bearer token with ``scope`` before the route runs (and before it reads its parameters).
+
+    The request is charged to the token's account, or to the client's address
+    when the token is refused, before the refusal or the route's answer.
+    """
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             request.environ.pop(_ENVIRON_KEY, None)
-            accepted = _load(_decode(_bearer_token()))
+            try:
+                accepted = _load(_decode(_bearer_token()))
+            except Exception as error:  # a refusal, or the database not answering: counted all the same
+                return limited(_refuse(error))
+            request.environ[_ENVIRON_KEY] = accepted
             if scope not in accepted.scopes:
-                raise ApiError(
+                return limited(_refuse(ApiError(
                     403, f'This token lacks the scope {scope}.', {'required_scope': scope},
                     headers={'WWW-Authenticate': f'Bearer realm="{REALM}", error="insufficient_scope", '
                                                  f'error_description="The token lacks the scope {scope}.", '
-                                                 f'scope="{scope}"'})
-            request.environ[_ENVIRON_KEY] = accepted
-            return view(*args, **kwargs)
+                                                 f'scope="{scope}"'})), accepted.account_id)
+            return limited(functools.partial(view, *args, **kwargs), accepted.account_id)
         return cast(View, guarded)
     return decorate

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Tuple
 
+from limits import parse_many
+
 #: Every key, with its default. ``API_JWT_SECRET`` has none: the host must set it.
 DEFAULTS: Mapping[str, Any] = {
     # HMAC secret that signs bearer tokens (HS256); at least 32 bytes. Required.
@@ -25,6 +27,17 @@ DEFAULTS: Mapping[str, Any] = {
     'API_TOKEN_MAX_LIFETIME': 365 * 86400,
     # A token's "last used" time is written at most this often, in seconds.
     'API_TOKEN_LAST_USED_RESOLUTION': 300,
+    # Rate limits (Flask-Limiter's notation): per account with a valid token, and per client
+    # address for requests without one. Off only for debugging.
+    'API_RATELIMIT_ENABLED': True,
+    'API_RATELIMIT_READS': '120 per minute',
+    'API_RATELIMIT_UNAUTHENTICATED': '30 per minute',
+    # Where counts live: memory:// (per process) or redis://host:port/db (shared by all workers).
+    'API_RATELIMIT_STORAGE_URI': 'memory://',
+    # Prefix of the storage keys, so that the API's counts never mix with anything else's.
+    'API_RATELIMIT_KEY_PREFIX': 'mod_api',
+    # Proxies in front of the app whose X-Forwarded-For is trusted (0: use the socket's peer).
+    'API_RATELIMIT_TRUSTED_PROXIES': 0,
 }
 
 MIN_SECRET_BYTES = 32
@@ -43,6 +56,12 @@ class Settings:
     token_default_lifetime: int
     token_max_lifetime: int
     token_last_used_resolution: int
+    ratelimit_enabled: bool
+    ratelimit_reads: str
+    ratelimit_unauthenticated: str
+    ratelimit_storage_uri: str
+    ratelimit_key_prefix: str
+    ratelimit_trusted_proxies: int
 
 
 def _int(config: Mapping[str, Any], key: str) -> int:
@@ -50,6 +69,24 @@ def _int(config: Mapping[str, Any], key: str) -> int:
         return int(config[key])
     except (TypeError, ValueError):
         raise RuntimeError(f'{key} must be a whole number, not {config[key]!r}') from None
+
+
+def _bool(config: Mapping[str, Any], key: str) -> bool:
+    value = config[key]
+    if isinstance(value, str):
+        if value.strip().lower() not in ('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'):
+            raise RuntimeError(f'{key} must be true or false, not {value!r}')
+        return value.strip().lower() in ('1', 'true', 'yes', 'on')
+    return bool(value)
+
+
+def _rate(config: Mapping[str, Any], key: str) -> str:
+    value = str(config[key])
+    try:
+        parse_many(value)
+    except ValueError:
+        raise RuntimeError(f'{key} must be a rate limit such as "120 per minute", not {value!r}') from None
+    return value
 
 
 def load(config: Mapping[str, Any]) -> Settings:
@@ -67,6 +104,12 @@ def load(config: Mapping[str, Any]) -> Settings:
         token_default_lifetime=_int(values, 'API_TOKEN_DEFAULT_LIFETIME'),
         token_max_lifetime=_int(values, 'API_TOKEN_MAX_LIFETIME'),
         token_last_used_resolution=_int(values, 'API_TOKEN_LAST_USED_RESOLUTION'),
+        ratelimit_enabled=_bool(values, 'API_RATELIMIT_ENABLED'),
+        ratelimit_reads=_rate(values, 'API_RATELIMIT_READS'),
+        ratelimit_unauthenticated=_rate(values, 'API_RATELIMIT_UNAUTHENTICATED'),
+        ratelimit_storage_uri=str(values['API_RATELIMIT_STORAGE_URI']),
+        ratelimit_key_prefix=str(values['API_RATELIMIT_KEY_PREFIX']),
+        ratelimit_trusted_proxies=_int(values, 'API_RATELIMIT_TRUSTED_PROXIES'),
     )
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, Mapping, Optional
 
-from flask import Response, current_app, request
+from flask import Response, request
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
 from mod_api.blueprint import mod_api
 from mod_api.responses import json_response
@@ -67,6 +66,8 @@ def _api_error(error: ApiError) -> Response:
 
 
 def _http_error(error: HTTPException) -> Response:
+    if error.response is not None:  # already answered in the API's shape (the rate limiter's 429)
+        return error.response  # type: ignore[return-value]
     status = error.code or 500
     headers = {}
     details: Dict[str, Any] = {}
@@ -98,32 +99,3 @@ def _database_unavailable(error: Exception) -> Response:
 def _unexpected(error: Exception) -> Response:
     log.exception('unhandled error in %s %s', request.method, request.path)
     return ApiError(500, 'Internal error; it has been logged.').response()
-
-
-def _api_rules() -> Map:
-    """The API's own routes, without the catch-all, to tell a 404 from a 405."""
-    rules = [Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods)
-             for rule in current_app.url_map.iter_rules()
-             if rule.endpoint.startswith(f'{mod_api.name}.') and rule.endpoint != f'{mod_api.name}.unknown_url']
-    return Map(rules)
-
-
-_ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
-
-
-@mod_api.route('', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url')
-@mod_api.route('/', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url')
-@mod_api.route('/<path:path>', methods=_ALL_METHODS, endpoint='unknown_url')
-def unknown_url(path: str) -> Response:
-    """Answer URLs under the API that no route takes: 404, or 405 when only the method is wrong.
-
-    Flask sends an unmatched URL to the app's error pages, not to a
-    blueprint's handlers, so the API claims every URL under its prefix here.
-    """
-    try:
-        _api_rules().bind('localhost').match(request.path, method=request.method)
-    except MethodNotAllowed:
-        raise
-    except HTTPException:
-        pass
-    raise NotFound()

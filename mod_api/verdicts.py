@@ -223,8 +223,7 @@ def _decide(record: RegressionTestRecord, state: RunState,
         return Status.missing_output, f'No output produced{crash}; {_plural(len(outputs), "output")} expected.'
     if result is not None and _crashed(result):  # line 7
         return Status.fail, f'Exit code {result.exit_code}, expected {result.expected_rc}.'
-    differing = [o for o in outputs if o.output_id in rows and output_status(o, rows[o.output_id])
-                 is OutputStatus.diff_mismatch]
+    differing = [o for o in outputs if o.output_id in rows and not _matches(o, rows[o.output_id])]
     if differing:  # line 8
         first = differing[0]
         variants = f' and its {_plural(len(first.variants), "accepted variant")}' if first.variants else ''
