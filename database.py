@@ -17,7 +17,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-
 _sessions: Dict[str, scoped_session] = {}
 
 

@@ -25,21 +25,20 @@ from mod_customized.models import CustomizedTest, TestFork
 from mod_regression.models import (Category, InputType, OutputType, RegressionTest, RegressionTestOutput,
                                    RegressionTestOutputFiles, regression_test_category)
 from mod_sample.models import Sample, Tag, sample_tag_association
-from mod_test.models import (Fork, Test, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus,
-                             TestType)
+from mod_test.models import Fork, Test, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus, TestType
 
 START = datetime.datetime(2026, 11, 20, 14, 0, 0)
 
 
 def sha(text: str) -> str:
-    """A stand-in sha256 for a file whose content is ``text``."""
+    """Return a stand-in sha256 for a file whose content is ``text``."""
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _progress(session: Session, run: Test, *steps: TestStatus) -> None:
     for minutes, status in enumerate(steps):
-        session.add(TestProgress(test_id=run.id, status=status, timestamp=START + datetime.timedelta(minutes=7 * minutes),
-                                 message=f'{status.value.capitalize()}.'))
+        at = START + datetime.timedelta(minutes=7 * minutes)
+        session.add(TestProgress(test_id=run.id, status=status, timestamp=at, message=f'{status.value.capitalize()}.'))
 
 
 def seed(session: Session) -> Dict[str, int]:
@@ -132,27 +131,40 @@ def seed(session: Session) -> Dict[str, int]:
     done = new_run(1, TestPlatform.linux, TestType.commit)
     _progress(session, done, TestStatus.preparation, TestStatus.testing, TestStatus.completed)
     t = tests
-    result(done, t[0]); reported(done, t[0], 0)                                      # noqa: E702
-    result(done, t[1]); reported(done, t[1], 0, got=sha('variant 2.0'))             # noqa: E702
-    result(done, t[2], exit_code=-11, runtime=35); reported(done, t[2], 0, got=sha('crashed'))  # noqa: E702
-    result(done, t[3]); reported(done, t[3], 0); reported(done, t[3], 1, got=sha('different'))  # noqa: E702
+    result(done, t[0])
+    reported(done, t[0], 0)
+    result(done, t[1])
+    reported(done, t[1], 0, got=sha('variant 2.0'))
+    result(done, t[2], exit_code=-11, runtime=35)
+    reported(done, t[2], 0, got=sha('crashed'))
+    result(done, t[3])
+    reported(done, t[3], 0)
+    reported(done, t[3], 1, got=sha('different'))
     result(done, t[4], runtime=800)
-    result(done, t[5]); reported(done, t[5], 0)                                      # noqa: E702
-    result(done, t[6]); reported(done, t[6], 0, got=sha('no baseline'))             # noqa: E702
-    result(done, t[8]); reported(done, t[8], 0); reported(done, t[8], 1, got=sha('ignored'))  # noqa: E702
+    result(done, t[5])
+    reported(done, t[5], 0)
+    result(done, t[6])
+    reported(done, t[6], 0, got=sha('no baseline'))
+    result(done, t[8])
+    reported(done, t[8], 0)
+    reported(done, t[8], 1, got=sha('ignored'))
 
     # Run 2: a pull request still testing.
     testing = new_run(2, TestPlatform.windows, TestType.pull_request, pr_nr=1642, branch='fix-708', fork_id=2)
     _progress(session, testing, TestStatus.preparation, TestStatus.testing)
-    result(testing, t[0]); reported(testing, t[0], 0)                                # noqa: E702
+    result(testing, t[0])
+    reported(testing, t[0], 0)
     reported(testing, t[3], 0)
-    result(testing, t[2]); reported(testing, t[2], 0)                                # noqa: E702
+    result(testing, t[2])
+    reported(testing, t[2], 0)
 
     # Run 3: canceled after two tests.
     canceled = new_run(3, TestPlatform.linux, TestType.commit, branch='release-0.95')
     _progress(session, canceled, TestStatus.preparation, TestStatus.testing, TestStatus.canceled)
-    result(canceled, t[0]); reported(canceled, t[0], 0)                              # noqa: E702
-    result(canceled, t[1]); reported(canceled, t[1], 0)                              # noqa: E702
+    result(canceled, t[0])
+    reported(canceled, t[0], 0)
+    result(canceled, t[1])
+    reported(canceled, t[1], 0)
 
     # Run 4: customized, asked for by an account, two tests (one now inactive).
     custom = new_run(4, TestPlatform.linux, TestType.commit, branch='dev-ana/teletext', fork_id=2)
@@ -160,8 +172,10 @@ def seed(session: Session) -> Dict[str, int]:
     session.add(TestFork(user_id=contributor.id, test_id=custom.id))
     for test in (t[4], t[9]):
         session.add(CustomizedTest(test_id=custom.id, regression_id=test.id))
-    result(custom, t[4]); reported(custom, t[4], 0)                                  # noqa: E702
-    result(custom, t[9]); reported(custom, t[9], 0, got=sha('spupng drift'))        # noqa: E702
+    result(custom, t[4])
+    reported(custom, t[4], 0)
+    result(custom, t[9])
+    reported(custom, t[9], 0, got=sha('spupng drift'))
 
     # Run 5: queued.
     new_run(5, TestPlatform.windows, TestType.commit, branch='master')

@@ -18,12 +18,11 @@ demo (``python run.py``) makes one up.
 
 from __future__ import annotations
 
-import os
-from typing import Any, Mapping, Optional, Tuple
-
 import datetime
+import os
 import secrets
 import sys
+from typing import Any, Mapping, Optional, Tuple
 
 from flask import Flask, g
 from flask_migrate import Migrate
@@ -97,9 +96,9 @@ def serve_demo(host: str = '127.0.0.1', port: int = 5000) -> None:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        ids = demo.seed(db.session)
-        account = db.session.get(User, ids['account'])
-        token, _ = issue_token(db.session, account, [RUNS_READ], datetime.timedelta(days=30), label='demo')
+        ids = demo.seed(db.session())
+        account = db.session.get_one(User, ids['account'])
+        token, _ = issue_token(db.session(), account, [RUNS_READ], datetime.timedelta(days=30), label='demo')
         db.session.commit()
     base = f'http://{host}:{port}/api/v1'
     print(f'Demo database: {app.config["DATABASE_URI"]}')

@@ -26,6 +26,7 @@ from mod_api.config import Settings
 from mod_api.errors import ApiError
 from mod_api.limits import limited
 from mod_api.models import AccessToken
+from mod_api.queries import DbSession
 from mod_auth.models import User
 
 #: The scope of every read endpoint.
@@ -54,17 +55,17 @@ class Authenticated:
 
 
 def settings() -> Settings:
-    """The API's checked settings for the current app."""
+    """Return the API's checked settings for the current app."""
     return cast(Settings, current_app.extensions['mod_api'])
 
 
 def utcnow() -> datetime.datetime:
-    """The current UTC time, naive (as the platform stores times), to the second."""
+    """Return the current UTC time, naive (as the platform stores times), to the second."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def current_token() -> Optional[Authenticated]:
-    """The accepted token of this request, or None before (or without) authentication.
+    """Return the accepted token of this request, or None before (or without) authentication.
 
     Kept on the request itself, not on ``g``: an app context, and so ``g``, can
     outlive one request (tests run several requests in one).
@@ -72,7 +73,7 @@ def current_token() -> Optional[Authenticated]:
     return cast(Optional[Authenticated], request.environ.get(_ENVIRON_KEY))
 
 
-def issue_token(session: Session, user: User, scopes: Sequence[str], lifetime: datetime.timedelta,
+def issue_token(session: DbSession, user: User, scopes: Sequence[str], lifetime: datetime.timedelta,
                 label: str = '', now: Optional[datetime.datetime] = None) -> Tuple[str, AccessToken]:
     """Sign a token for ``user`` and record it; the caller commits. Returns the token and its row."""
     config = settings()
@@ -108,7 +109,7 @@ def _unauthorized(reason: str, description: Optional[str] = None) -> ApiError:
 
 
 def _bearer_token() -> str:
-    """The token of the ``Authorization: Bearer`` header, or the 401 for its absence or shape."""
+    """Return the token of the ``Authorization: Bearer`` header, or raise the 401 for its absence or shape."""
     header = request.headers.get('Authorization')
     if header is None or not header.strip():
         raise _unauthorized('missing')

@@ -29,7 +29,7 @@ _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 7 * 86400}
 
 
 def parse_duration(text: str) -> datetime.timedelta:
-    """A finite duration such as ``90m``, ``12h``, ``30d`` or ``2w``."""
+    """Parse a finite duration such as ``90m``, ``12h``, ``30d`` or ``2w``."""
     match = _DURATION.match(text.strip())
     if match is None:
         raise click.BadParameter('use a whole number and a unit: s, m, h, d or w (for example 30d)')
@@ -37,7 +37,7 @@ def parse_duration(text: str) -> datetime.timedelta:
 
 
 def _session() -> Session:
-    """The host's session, outside any request."""
+    """Open a session of the host's, outside any request."""
     return create_session(current_app.config['DATABASE_URI'])()
 
 

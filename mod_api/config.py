@@ -114,7 +114,7 @@ def load(config: Mapping[str, Any]) -> Settings:
 
 
 def split_list(value: Any) -> Tuple[str, ...]:
-    """A list setting given as a list or as a comma- or space-separated string."""
+    """Read a list setting given as a list or as a comma- or space-separated string."""
     if value is None:
         return ()
     if isinstance(value, str):

@@ -53,7 +53,7 @@ class ApiError(Exception):
 
 
 def not_found(resource: str, resource_id: int, **context: Any) -> ApiError:
-    """The 404 for a run, or a regression test of a run, that does not exist."""
+    """Build the 404 for a run, or a regression test of a run, that does not exist."""
     name = 'Run' if resource == 'run' else resource.capitalize()
     where = f" in run {context['run_id']}" if 'run_id' in context else ''
     return ApiError(404, f'{name} {resource_id} not found{where}.',

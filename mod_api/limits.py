@@ -21,7 +21,7 @@ import logging
 import time
 from typing import Any, Callable, Dict, Optional, TypeVar, cast
 
-from flask import Flask, Response, current_app, request
+from flask import Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -40,13 +40,13 @@ def _settings() -> Settings:
 
 
 def client_address() -> str:
-    """The client's address: the socket's peer, or the one trusted proxies name in X-Forwarded-For."""
+    """Return the client's address: the socket's peer, or the one trusted proxies name in X-Forwarded-For."""
     proxies = _settings().ratelimit_trusted_proxies
     if proxies <= 0:
         return request.remote_addr or 'unknown'
     # Let werkzeug's ProxyFix read the header, on a copy of this request's environment.
-    resolve = ProxyFix(lambda environ, start_response: [environ.get('REMOTE_ADDR')], x_for=proxies)
-    return cast(str, resolve(dict(request.environ), lambda *args: None)[0] or 'unknown')
+    resolve = ProxyFix(cast(Any, lambda environ, start_response: [environ.get('REMOTE_ADDR')]), x_for=proxies)
+    return cast(str, list(resolve(dict(request.environ), cast(Any, None)))[0] or 'unknown')
 
 
 def _account() -> Optional[int]:
@@ -73,7 +73,7 @@ def _is_preflight() -> bool:
 
 
 def _too_many(limit: RequestLimit) -> Response:
-    """The 429 body of the spec, with numbers true to the limit that was hit."""
+    """Answer 429 in the spec's shape, with numbers true to the limit that was hit."""
     retry_after = max(1, int(limit.reset_at - time.time()))
     window = limit.limit.get_expiry()
     request.environ[_RETRY_AFTER] = retry_after
@@ -82,7 +82,7 @@ def _too_many(limit: RequestLimit) -> Response:
 
 
 def _proceed(call: Callable[[], R]) -> R:
-    """The callable Flask-Limiter's route limit is attached to: checks happen when it is called."""
+    """Run ``call``: Flask-Limiter's route limit is attached to this function and checked when it is called."""
     return call()
 
 
@@ -108,7 +108,7 @@ def _finish_headers(response: Response) -> Response:
     return response
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def init_app(app: Any, settings: Settings) -> None:
     """Make the app's Limiter for the API; the host's other routes get no limit and no headers."""
     # Registered before the Limiter's own hook, so it runs after it (Flask runs them in reverse).
     app.after_request(_finish_headers)
@@ -116,7 +116,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         _key,
         app=app,
         storage_uri=settings.ratelimit_storage_uri,
-        storage_options={'socket_timeout': 0.5, 'socket_connect_timeout': 0.5}
+        storage_options=cast(Dict[str, Any], {'socket_timeout': 0.5, 'socket_connect_timeout': 0.5})
         if settings.ratelimit_storage_uri.startswith(('redis://', 'rediss://')) else {},
         strategy='fixed-window',
         headers_enabled=True,

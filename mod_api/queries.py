@@ -18,10 +18,10 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from mod_api.verdicts import Output, RegressionTestRecord, Result, ResultFile
 from mod_auth.models import User
@@ -30,6 +30,9 @@ from mod_regression.models import (Category, RegressionTest, RegressionTestOutpu
                                    regression_test_category)
 from mod_sample.models import Tag, sample_tag_association
 from mod_test.models import Fork, Test, TestProgress, TestResult, TestResultFile, TestType
+
+#: The host's session: ``g.db`` is a scoped session in the platform.
+DbSession = Union[Session, scoped_session]
 
 
 @dataclass(frozen=True)
@@ -62,15 +65,15 @@ class Description:
 
 
 def _enum_value(value: object) -> Optional[str]:
-    """The stored string of an enum column's value."""
+    """Return the stored string of an enum column's value."""
     if value is None:
         return None
     return str(getattr(value, 'value', value))
 
 
-def load_run(session: Session, run_id: int) -> Optional[RunFacts]:
+def load_run(session: DbSession, run_id: int) -> Optional[RunFacts]:
     """Load one run (one statement), or None when there is no such run."""
-    def progress(column: sa.ColumnElement, newest: bool) -> sa.ScalarSelect:
+    def progress(column: Any, newest: bool) -> sa.ScalarSelect:
         order = TestProgress.id.desc() if newest else TestProgress.id.asc()
         return (sa.select(column).where(TestProgress.test_id == Test.id)
                 .order_by(order).limit(1).scalar_subquery())
@@ -107,7 +110,7 @@ def load_run(session: Session, run_id: int) -> Optional[RunFacts]:
 
 
 def _scope(run: RunFacts) -> sa.Select:
-    """The ids of the regression tests in a run's scope, as a subquery.
+    """Select the ids of the regression tests in a run's scope, as a subquery.
 
     A customized run holds the tests listed for it; any other run every active
     test plus every test the run recorded anything for.
@@ -124,14 +127,14 @@ def _scope(run: RunFacts) -> sa.Select:
     ))
 
 
-def _in_scope(column: sa.ColumnElement, run: RunFacts, regression_id: Optional[int]) -> sa.ColumnElement:
-    condition = column.in_(_scope(run))
+def _in_scope(column: Any, run: RunFacts, regression_id: Optional[int]) -> sa.ColumnElement:
+    condition: sa.ColumnElement = column.in_(_scope(run))
     if regression_id is not None:
         condition = sa.and_(column == regression_id, condition)
     return condition
 
 
-def load_records(session: Session, run: RunFacts,
+def load_records(session: DbSession, run: RunFacts,
                  regression_id: Optional[int] = None) -> List[RegressionTestRecord]:
     """Load the run's regression tests in scope (or just one of them), in id order (two statements)."""
     tests = session.execute(
@@ -187,7 +190,7 @@ def load_records(session: Session, run: RunFacts,
     ]
 
 
-def load_descriptions(session: Session, regression_ids: Iterable[int]) -> Dict[int, Description]:
+def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict[int, Description]:
     """Load the sample, command, first category and sorted tags of regression tests (one statement)."""
     ids = sorted(set(regression_ids))
     if not ids:

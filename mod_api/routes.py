@@ -51,7 +51,7 @@ def regression_result(run_id: str, sample_id: str) -> Response:
 
 
 def _api_rules() -> Map:
-    """The API's own routes, without the catch-all, to tell a 404 from a 405."""
+    """Map the API's own routes, without the catch-all, to tell a 404 from a 405."""
     rules = [Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods)
              for rule in current_app.url_map.iter_rules()
              if rule.endpoint.startswith(f'{mod_api.name}.') and rule.endpoint != f'{mod_api.name}.unknown_url']
@@ -64,13 +64,13 @@ _ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 @mod_api.route('', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url')
 @mod_api.route('/', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url')
 @mod_api.route('/<path:path>', methods=_ALL_METHODS, endpoint='unknown_url')
-def unknown_url(path: str) -> None:
+def unknown_url(path: str) -> Response:
     """Answer URLs under the API that no route takes: 404, or 405 when only the method is wrong.
 
     Flask sends an unmatched URL to the app's error pages, not to a
     blueprint's handlers, so the API claims every URL under its prefix here.
     """
-    def answer() -> None:
+    def answer() -> Response:
         try:
             _api_rules().bind('localhost').match(request.path, method=request.method)
         except MethodNotAllowed:
@@ -79,4 +79,4 @@ def unknown_url(path: str) -> None:
             pass
         raise NotFound()
     # Counted like any request without a token, so that probing URLs is limited too.
-    limited(answer)
+    return limited(answer)

@@ -1,4 +1,4 @@
-"""Verdicts: did a regression test pass in a run, and how did the run go?
+"""Verdicts: whether a regression test passed in a run, and how the run went.
 
 The platform stores what CI did (a ``test_result`` per finished regression
 test, a ``test_result_file`` per reported output) but no verdict: its test
@@ -219,7 +219,8 @@ def _decide(record: RegressionTestRecord, state: RunState,
     if result is None and rows and not state.finished:  # line 3
         return Status.running, f'Running: {len(rows)} of {_plural(len(outputs), "output")} reported so far.'
     if outputs and not rows:  # line 6
-        crash = f' (exit code {result.exit_code}, expected {result.expected_rc})' if _crashed(result) else ''
+        crash = (f' (exit code {result.exit_code}, expected {result.expected_rc})'
+                 if result is not None and _crashed(result) else '')
         return Status.missing_output, f'No output produced{crash}; {_plural(len(outputs), "output")} expected.'
     if result is not None and _crashed(result):  # line 7
         return Status.fail, f'Exit code {result.exit_code}, expected {result.expected_rc}.'

@@ -19,8 +19,7 @@ from mod_customized.models import CustomizedTest, TestFork
 from mod_regression.models import (Category, InputType, OutputType, RegressionTest, RegressionTestOutput,
                                    RegressionTestOutputFiles, regression_test_category)
 from mod_sample.models import Sample, Tag, sample_tag_association
-from mod_test.models import (Fork, Test, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus,
-                             TestType)
+from mod_test.models import Fork, Test, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus, TestType
 
 T0 = datetime.datetime(2026, 11, 1, 12, 0, 0)
 
@@ -123,8 +122,8 @@ class Factory:
     def output(self, test: RegressionTest, correct: Optional[str] = None, extension: str = '.srt',
                ignore: Optional[bool] = False) -> RegressionTestOutput:
         """An expected output of a regression test (baseline ``correct``, a fresh hash by default)."""
-        output = RegressionTestOutput(regression_id=test.id, correct=sha(f'baseline {self._next()}')
-                                      if correct is None else correct, correct_extension=extension,
+        baseline = sha(f'baseline {self._next()}') if correct is None else correct
+        output = RegressionTestOutput(regression_id=test.id, correct=baseline, correct_extension=extension,
                                       expected_filename=f'out{extension}', ignore=ignore)
         self.session.add(output)
         self.session.flush()
