@@ -71,28 +71,48 @@ def _enum_value(value: object) -> Optional[str]:
     return str(getattr(value, 'value', value))
 
 
-def load_run(session: DbSession, run_id: int) -> Optional[RunFacts]:
-    """Load one run (one statement), or None when there is no such run."""
-    def progress(column: Any, newest: bool) -> sa.ScalarSelect:
-        order = TestProgress.id.desc() if newest else TestProgress.id.asc()
-        return (sa.select(column).where(TestProgress.test_id == Test.id)
-                .order_by(order).limit(1).scalar_subquery())
+@dataclass(frozen=True)
+class RunFilters:
+    """Which runs a list asks for; None means any."""
 
+    platform: Optional[str] = None
+    state: Optional[str] = None
+    branch: Optional[str] = None
+    commit_prefix: Optional[str] = None
+    pr_nr: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    """One ``test_progress`` row: a state the run entered."""
+
+    status: str
+    at: datetime.datetime
+    message: str
+
+
+def _progress(column: Any, newest: bool) -> sa.ScalarSelect:
+    """The run's first or last progress row's ``column``, as a correlated subquery."""
+    order = TestProgress.id.desc() if newest else TestProgress.id.asc()
+    return sa.select(column).where(TestProgress.test_id == Test.id).order_by(order).limit(1).scalar_subquery()
+
+
+def _runs() -> sa.Select:
+    """Select runs with what their progress rows, fork and requester say: one row per run."""
     requester = (sa.select(User.name).join(TestFork, TestFork.user_id == User.id)
                  .where(TestFork.test_id == Test.id).order_by(TestFork.id).limit(1).scalar_subquery())
     customized = sa.exists().where(CustomizedTest.test_id == Test.id)
-    statement = (
+    return (
         sa.select(Test.id, Test.platform, Test.test_type, Test.branch, Test.commit, Test.pr_nr, Fork.github,
-                  progress(TestProgress.status, newest=True).label('last_status'),
-                  progress(TestProgress.timestamp, newest=False).label('first_at'),
-                  progress(TestProgress.timestamp, newest=True).label('last_at'),
+                  _progress(TestProgress.status, newest=True).label('last_status'),
+                  _progress(TestProgress.timestamp, newest=False).label('first_at'),
+                  _progress(TestProgress.timestamp, newest=True).label('last_at'),
                   requester.label('requested_by'), customized.label('customized'))
         .outerjoin(Fork, Fork.id == Test.fork_id)
-        .where(Test.id == run_id)
     )
-    row = session.execute(statement).one_or_none()
-    if row is None:
-        return None
+
+
+def _run_facts(row: sa.Row) -> RunFacts:
     return RunFacts(
         run_id=row.id,
         platform=_enum_value(row.platform) or '',
@@ -107,6 +127,46 @@ def load_run(session: DbSession, run_id: int) -> Optional[RunFacts]:
         requested_by=row.requested_by,
         customized=bool(row.customized),
     )
+
+
+def load_run(session: DbSession, run_id: int) -> Optional[RunFacts]:
+    """Load one run (one statement), or None when there is no such run."""
+    row = session.execute(_runs().where(Test.id == run_id)).one_or_none()
+    return None if row is None else _run_facts(row)
+
+
+def _run_conditions(filters: RunFilters) -> List[sa.ColumnElement]:
+    conditions: List[sa.ColumnElement] = []
+    if filters.platform is not None:
+        conditions.append(Test.platform == filters.platform)
+    if filters.branch is not None:
+        conditions.append(Test.branch == filters.branch)
+    if filters.commit_prefix is not None:
+        # Validated as hexadecimal digits: nothing to escape in the pattern.
+        conditions.append(Test.commit.like(f'{filters.commit_prefix.lower()}%'))
+    if filters.pr_nr is not None:
+        conditions.append(sa.and_(Test.test_type == TestType.pull_request.value, Test.pr_nr == filters.pr_nr))
+    if filters.state is not None:
+        last = _progress(TestProgress.status, newest=True)
+        conditions.append(last.is_(None) if filters.state == 'queued' else last == filters.state)
+    return conditions
+
+
+def load_runs(session: DbSession, filters: RunFilters, limit: int, offset: int) -> Tuple[List[RunFacts], int]:
+    """Load a page of runs, newest first, and how many match in all (two statements)."""
+    conditions = _run_conditions(filters)
+    total = session.execute(sa.select(sa.func.count()).select_from(Test).where(*conditions)).scalar_one()
+    rows = session.execute(_runs().where(*conditions).order_by(Test.id.desc()).limit(limit).offset(offset)).all()
+    return [_run_facts(row) for row in rows], total
+
+
+def load_progress(session: DbSession, run_id: int) -> List[ProgressStep]:
+    """Load a run's progress history, oldest first (one statement)."""
+    rows = session.execute(
+        sa.select(TestProgress.status, TestProgress.timestamp, TestProgress.message)
+        .where(TestProgress.test_id == run_id).order_by(TestProgress.id)).all()
+    return [ProgressStep(status=_enum_value(row.status) or '', at=row.timestamp, message=row.message or '')
+            for row in rows]
 
 
 def _scope(run: RunFacts) -> sa.Select:
@@ -127,22 +187,42 @@ def _scope(run: RunFacts) -> sa.Select:
     ))
 
 
-def _in_scope(column: Any, run: RunFacts, regression_id: Optional[int]) -> sa.ColumnElement:
-    condition: sa.ColumnElement = column.in_(_scope(run))
-    if regression_id is not None:
-        condition = sa.and_(column == regression_id, condition)
-    return condition
+@dataclass(frozen=True)
+class ResultFilters:
+    """Which regression tests of a run a list asks for, besides their status; None means any."""
+
+    regression_id: Optional[int] = None
+    category: Optional[str] = None
+    tag: Optional[str] = None
+
+
+def _in_scope(column: Any, run: RunFacts, filters: ResultFilters) -> sa.ColumnElement:
+    conditions = [column.in_(_scope(run))]
+    if filters.regression_id is not None:
+        conditions.append(column == filters.regression_id)
+    if filters.category is not None:
+        conditions.append(column.in_(
+            sa.select(regression_test_category.c.regression_id)
+            .join(Category, Category.id == regression_test_category.c.category_id)
+            .where(Category.name == filters.category)))
+    if filters.tag is not None:
+        conditions.append(column.in_(
+            sa.select(RegressionTest.id)
+            .join(sample_tag_association, sample_tag_association.c.sample_id == RegressionTest.sample_id)
+            .join(Tag, Tag.id == sample_tag_association.c.tag_id)
+            .where(Tag.name == filters.tag)))
+    return sa.and_(*conditions)
 
 
 def load_records(session: DbSession, run: RunFacts,
-                 regression_id: Optional[int] = None) -> List[RegressionTestRecord]:
-    """Load the run's regression tests in scope (or just one of them), in id order (two statements)."""
+                 filters: ResultFilters = ResultFilters()) -> List[RegressionTestRecord]:
+    """Load the run's regression tests in scope that pass ``filters``, in id order (two statements)."""
     tests = session.execute(
         sa.select(RegressionTest.id, RegressionTest.expected_rc, TestResult.test_id.label('result_of'),
                   TestResult.exit_code, TestResult.expected_rc.label('result_expected_rc'), TestResult.runtime)
         .outerjoin(TestResult, sa.and_(TestResult.test_id == run.run_id,
                                        TestResult.regression_test_id == RegressionTest.id))
-        .where(_in_scope(RegressionTest.id, run, regression_id))
+        .where(_in_scope(RegressionTest.id, run, filters))
         .order_by(RegressionTest.id)
     ).all()
     if not tests:
@@ -157,7 +237,7 @@ def load_records(session: DbSession, run: RunFacts,
                                            TestResultFile.regression_test_id == rto.regression_id,
                                            TestResultFile.regression_test_output_id == rto.id))
         .outerjoin(RegressionTestOutputFiles, RegressionTestOutputFiles.regression_test_output_id == rto.id)
-        .where(_in_scope(rto.regression_id, run, regression_id))
+        .where(_in_scope(rto.regression_id, run, filters))
         .order_by(rto.id, RegressionTestOutputFiles.id)
     ).all()
 

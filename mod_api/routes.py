@@ -6,7 +6,9 @@ per regression test, and one media sample can have several regression tests.
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from typing import Dict
+
+from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
@@ -15,23 +17,78 @@ from mod_api.auth import RUNS_READ, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.limits import limited
-from mod_api.responses import json_response
-from mod_api.schemas import (RegressionResultPathSchema, RunPathSchema, dump_regression_result, dump_run_summary,
-                             parse_path)
+from mod_api.responses import conditional_json
+from mod_api.schemas import (RegressionResultListQuerySchema, RegressionResultPathSchema, RunListQuerySchema,
+                             RunPathSchema, dump_regression_result, dump_regression_result_list, dump_run_detail,
+                             dump_run_list, dump_run_summary, parse_path, parse_query, run_item)
 from mod_api.verdicts import classify, count, run_state
+
+
+def _run_or_404(run_id: int) -> queries.RunFacts:
+    run = queries.load_run(g.db, run_id)
+    if run is None:
+        raise not_found('run', run_id)
+    return run
+
+
+def _links(run_id: int) -> Dict[str, str]:
+    return {'summary': url_for('mod_api.run_summary', run_id=run_id),
+            'samples': url_for('mod_api.regression_results', run_id=run_id)}
+
+
+def _finished(run: queries.RunFacts) -> bool:
+    return run_state(run.last_status).finished
+
+
+@mod_api.route('/runs', methods=['GET'])
+@token_required(RUNS_READ)
+def runs() -> Response:
+    """Runs, newest first, filtered by platform, state, branch, commit prefix or pull request."""
+    query = parse_query(RunListQuerySchema(), request.args)
+    filters = queries.RunFilters(platform=query.get('platform'), state=query.get('state'),
+                                 branch=query.get('branch'), commit_prefix=query.get('commit'),
+                                 pr_nr=query.get('pr'))
+    page, total = queries.load_runs(g.db, filters, query['limit'], query['offset'])
+    items = [run_item(run, _links(run.run_id)) for run in page]
+    return conditional_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
+
+
+@mod_api.route('/runs/<run_id>', methods=['GET'])
+@token_required(RUNS_READ)
+def run_detail(run_id: str) -> Response:
+    """One run, with its progress history."""
+    run = _run_or_404(parse_path(RunPathSchema(), {'run_id': run_id})['run_id'])
+    progress = queries.load_progress(g.db, run.run_id)
+    return conditional_json(dump_run_detail(run_item(run, _links(run.run_id)), progress), _finished(run))
 
 
 @mod_api.route('/runs/<run_id>/summary', methods=['GET'])
 @token_required(RUNS_READ)
 def run_summary(run_id: str) -> Response:
     """Pass/fail counts of a run, over every regression test in its scope."""
-    path = parse_path(RunPathSchema(), {'run_id': run_id})
-    run = queries.load_run(g.db, path['run_id'])
-    if run is None:
-        raise not_found('run', path['run_id'])
+    run = _run_or_404(parse_path(RunPathSchema(), {'run_id': run_id})['run_id'])
     state = run_state(run.last_status)
     counts = count(classify(record, state) for record in queries.load_records(g.db, run))
-    return json_response(dump_run_summary(run, counts))
+    return conditional_json(dump_run_summary(run, counts), _finished(run))
+
+
+@mod_api.route('/runs/<run_id>/samples', methods=['GET'])
+@token_required(RUNS_READ)
+def regression_results(run_id: str) -> Response:
+    """Every regression result of a run, in regression test order, filtered by status, category or tag."""
+    path = parse_path(RunPathSchema(), {'run_id': run_id})
+    query = parse_query(RegressionResultListQuerySchema(), request.args)
+    run = _run_or_404(path['run_id'])
+    state = run_state(run.last_status)
+    filters = queries.ResultFilters(category=query.get('category'), tag=query.get('tag'))
+    verdicts = [classify(record, state) for record in queries.load_records(g.db, run, filters)]
+    if 'status' in query:
+        verdicts = [v for v in verdicts if v.status.value == query['status']]
+    page = verdicts[query['offset']:query['offset'] + query['limit']]
+    descriptions = queries.load_descriptions(g.db, [v.regression_id for v in page])
+    items = [dump_regression_result(run.run_id, v, descriptions[v.regression_id]) for v in page]
+    payload = dump_regression_result_list(items, query['limit'], query['offset'], len(verdicts))
+    return conditional_json(payload, state.finished)
 
 
 @mod_api.route('/runs/<run_id>/samples/<sample_id>', methods=['GET'])
@@ -39,15 +96,13 @@ def run_summary(run_id: str) -> Response:
 def regression_result(run_id: str, sample_id: str) -> Response:
     """Full result of one regression test (``sample_id``) in a run."""
     path = parse_path(RegressionResultPathSchema(), {'run_id': run_id, 'sample_id': sample_id})
-    run = queries.load_run(g.db, path['run_id'])
-    if run is None:
-        raise not_found('run', path['run_id'])
-    records = queries.load_records(g.db, run, regression_id=path['sample_id'])
+    run = _run_or_404(path['run_id'])
+    records = queries.load_records(g.db, run, queries.ResultFilters(regression_id=path['sample_id']))
     if not records:
         raise not_found('sample', path['sample_id'], run_id=run.run_id)
     verdict = classify(records[0], run_state(run.last_status))
     description = queries.load_descriptions(g.db, [verdict.regression_id])[verdict.regression_id]
-    return json_response(dump_regression_result(run.run_id, verdict, description))
+    return conditional_json(dump_regression_result(run.run_id, verdict, description), _finished(run))
 
 
 def _api_rules() -> Map:
@@ -61,8 +116,7 @@ def _api_rules() -> Map:
 _ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
 
-@mod_api.route('', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url')
-@mod_api.route('/', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url')
+@mod_api.route('/', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url', strict_slashes=False)
 @mod_api.route('/<path:path>', methods=_ALL_METHODS, endpoint='unknown_url')
 def unknown_url(path: str) -> Response:
     """Answer URLs under the API that no route takes: 404, or 405 when only the method is wrong.

@@ -7,33 +7,49 @@ nothing themselves.
 
 from __future__ import annotations
 
+import datetime
 import re
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, cast
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from werkzeug.datastructures import MultiDict
 
 from mod_api.errors import ApiError
-from mod_api.queries import Description, RunFacts
+from mod_api.queries import Description, ProgressStep, RunFacts
 from mod_api.verdicts import Counts, Status, Verdict, duration_ms, run_state, triggered_by
 
 # The platform's INTEGER columns are signed 32-bit (MariaDB's INT).
 MAX_ID = 2147483647
 _DIGITS = re.compile(r'\A[0-9]{1,10}\Z')
 
+PLATFORMS = ('linux', 'windows')
 RUN_STATES = ('queued', 'preparation', 'testing', 'completed', 'canceled')
 STATUSES = ('pass', 'fail', 'skipped', 'missing_output', 'running', 'not_started')
 OUTPUT_STATUSES = ('match', 'diff_mismatch', 'missing_output', 'missing_expected')
 SHA256_PATTERN = r'^[a-fA-F0-9]{64}$'
 
 
-class PathId(fields.Field):
-    """A database id in a URL: decimal digits only, from 1 to the largest INTEGER."""
+class DecimalInteger(fields.Field):
+    """A whole number written in decimal digits only (no sign, space, ``_`` or exponent), within a range.
+
+    Python's ``int()`` would take ``+3``, `` 3`` or ``1_0``; a URL should not.
+    """
+
+    def __init__(self, minimum: int = 1, maximum: int = MAX_ID, **kwargs: Any) -> None:
+        kwargs.setdefault('validate', validate.Range(min=minimum, max=maximum))
+        super().__init__(**kwargs)
+        self.minimum, self.maximum = minimum, maximum
 
     def _deserialize(self, value: Any, attr: Optional[str], data: Optional[Mapping[str, Any]],
                      **kwargs: Any) -> int:
-        if not isinstance(value, str) or not _DIGITS.match(value) or not 1 <= int(value) <= MAX_ID:
-            raise ValidationError(f'Must be a whole number from 1 to {MAX_ID}, in decimal digits.')
+        if not isinstance(value, str) or not _DIGITS.match(value) or not self.minimum <= int(value) <= self.maximum:
+            raise ValidationError(f'Must be a whole number from {self.minimum} to {self.maximum}, in decimal digits.')
         return int(value)
+
+
+def PathId(**kwargs: Any) -> DecimalInteger:  # noqa: N802  (reads as a field class)
+    """Return a field for a database id in a URL: from 1 to the largest INTEGER."""
+    return DecimalInteger(1, MAX_ID, **kwargs)
 
 
 class _CutToLength:
@@ -69,15 +85,47 @@ class RegressionResultPathSchema(RunPathSchema):
     sample_id = PathId(required=True)
 
 
-def parse_path(schema: Schema, values: Mapping[str, Any]) -> Dict[str, Any]:
-    """Validate path parameters, or raise the 400 naming the first bad one and the allowed range."""
+def _allowed(field: fields.Field) -> Dict[str, Any]:
+    """Say what a field accepts, for the details of a 400."""
+    if isinstance(field, DecimalInteger):
+        return {'minimum': field.minimum, 'maximum': field.maximum}
+    for validator in field.validators:
+        if isinstance(validator, validate.OneOf):
+            return {'allowed': list(validator.choices)}
+        if isinstance(validator, validate.Length):
+            return {'max_length': validator.max}
+        if isinstance(validator, validate.Regexp):
+            return {'pattern': validator.regex.pattern}
+    return {}
+
+
+def _load(schema: Schema, values: Mapping[str, Any], where: str) -> Dict[str, Any]:
     try:
-        return schema.load(values)
+        return cast(Dict[str, Any], schema.load(values))
     except ValidationError as error:
         messages = error.normalized_messages()
-        name = next(iter(messages)) if isinstance(messages, dict) else 'path'
-        raise ApiError(400, f'Invalid {name}: a whole number from 1 to {MAX_ID} is required.',
-                       {'parameter': name, 'in': 'path', 'minimum': 1, 'maximum': MAX_ID}) from None
+        name = next(iter(messages)) if isinstance(messages, dict) else '?'
+        field = schema.fields.get(name)
+        if field is None:
+            raise ApiError(400, f'Unknown {where} parameter {name[:100]}.',
+                           {'parameter': name[:100], 'in': where, 'allowed': sorted(schema.fields)}) from None
+        reason = messages[name][0] if isinstance(messages, dict) and isinstance(messages[name], list) else ''
+        raise ApiError(400, f'Invalid {name}: {reason}'.rstrip(': '),
+                       {'parameter': name, 'in': where, **_allowed(field)}) from None
+
+
+def parse_path(schema: Schema, values: Mapping[str, Any]) -> Dict[str, Any]:
+    """Validate path parameters, or raise the 400 naming the first bad one and the allowed range."""
+    return _load(schema, values, 'path')
+
+
+def parse_query(schema: Schema, args: MultiDict) -> Dict[str, Any]:
+    """Validate query parameters: unknown or repeated names, and bad values, are a 400 naming the parameter."""
+    for name in args:
+        if len(args.getlist(name)) > 1:
+            raise ApiError(400, f'Parameter {name[:100]} is given more than once.',
+                           {'parameter': name[:100], 'in': 'query'})
+    return _load(schema, args.to_dict(), 'query')
 
 
 class RunSummarySchema(Schema):
@@ -128,6 +176,155 @@ class RegressionResultSchema(Schema):
     result_message = CutString(allow_none=True, validate=validate.Length(max=500))
     tags = CutList(CutString(validate=validate.Length(max=50)), required=True, validate=validate.Length(max=50))
     outputs = CutList(fields.Nested(OutputSchema), required=True, validate=validate.Length(max=20))
+
+
+class ErrorSchema(Schema):
+    """Every error of the API."""
+
+    code = CutString(required=True, validate=validate.Length(max=100), metadata={
+        'description': 'Machine-readable error code (snake_case)'})
+    message = CutString(required=True, validate=validate.Length(max=500), metadata={
+        'description': 'Human-readable error summary'})
+    details = fields.Dict(required=True, metadata={
+        'description': 'Structured context for the error. Always an object, never null. Empty object {} when no '
+                       'additional detail is available.'})
+
+
+class PageQuerySchema(Schema):
+    """Pagination of a list."""
+
+    class Meta:
+        unknown = RAISE
+
+    limit = DecimalInteger(1, 100, load_default=20, metadata={'description': 'Items per page, 1 to 100.'})
+    offset = DecimalInteger(0, MAX_ID, load_default=0, metadata={'description': 'Items to skip.'})
+
+
+class RunListQuerySchema(PageQuerySchema):
+    """Filters of ``GET /runs``."""
+
+    platform = fields.String(validate=validate.OneOf(PLATFORMS))
+    state = fields.String(validate=validate.OneOf(RUN_STATES), metadata={
+        'description': 'The run\'s state, from its latest progress row.'})
+    branch = fields.String(validate=validate.Length(min=1, max=255))
+    commit = fields.String(validate=validate.Regexp(r'^[0-9a-fA-F]{7,64}$'), metadata={
+        'description': 'A prefix of the commit\'s hash, at least 7 hexadecimal digits.'})
+    pr = DecimalInteger(1, MAX_ID, metadata={'description': 'Pull request number.'})
+
+
+class RegressionResultListQuerySchema(PageQuerySchema):
+    """Filters of ``GET /runs/{run_id}/samples``."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    category = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        'description': 'Only regression tests in this category (any of theirs).'})
+    tag = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        'description': 'Only regression tests whose sample has this tag.'})
+
+
+class PaginationSchema(Schema):
+    """Where a page sits in its list."""
+
+    limit = fields.Integer(required=True, validate=validate.Range(min=1, max=100))
+    offset = fields.Integer(required=True, validate=validate.Range(min=0))
+    total = fields.Integer(required=True, validate=validate.Range(min=0), metadata={
+        'description': 'Items matching the filters, over all pages.'})
+
+
+class RunLinksSchema(Schema):
+    """Where to read more about a run."""
+
+    summary = fields.String(required=True)
+    samples = fields.String(required=True)
+
+
+class RunSchema(Schema):
+    """One run, as lists show it."""
+
+    run_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
+    type = fields.String(required=True, validate=validate.OneOf(('commit', 'pull_request')))
+    branch = fields.String(required=True)
+    commit = fields.String(required=True)
+    pr_number = fields.Integer(required=True, allow_none=True, metadata={
+        'description': 'The pull request\'s number; null for a commit run.'})
+    repository = fields.String(required=True, allow_none=True, metadata={
+        'description': 'The GitHub repository (of the fork) the run tested.'})
+    state = fields.String(required=True, validate=validate.OneOf(RUN_STATES))
+    started_at = fields.String(required=True, allow_none=True, metadata={
+        'format': 'date-time', 'description': 'Time of the first progress row (ISO 8601, UTC).'})
+    finished_at = fields.String(required=True, allow_none=True, metadata={
+        'format': 'date-time', 'description': 'Time of the last progress row once completed or canceled.'})
+    links = fields.Nested(RunLinksSchema, required=True)
+
+
+class ProgressStepSchema(Schema):
+    """One state a run went through."""
+
+    status = fields.String(required=True, validate=validate.OneOf(RUN_STATES[1:]))
+    at = fields.String(required=True, metadata={'format': 'date-time'})
+    message = fields.String(required=True)
+
+
+class RunDetailSchema(RunSchema):
+    """One run with its progress history."""
+
+    progress = fields.List(fields.Nested(ProgressStepSchema), required=True)
+
+
+class RunListSchema(Schema):
+    """A page of runs, newest first."""
+
+    data = fields.List(fields.Nested(RunSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class RegressionResultListSchema(Schema):
+    """A page of a run's regression results, in regression test id order."""
+
+    data = fields.List(fields.Nested(RegressionResultSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+def _iso(moment: Optional[datetime.datetime]) -> Optional[str]:
+    """Write a stored (naive, UTC) time as ISO 8601 with a Z."""
+    return None if moment is None else moment.replace(microsecond=0).isoformat() + 'Z'
+
+
+def run_item(run: RunFacts, links: Mapping[str, str]) -> Dict[str, Any]:
+    """Describe a run as lists show it (undumped)."""
+    state = run_state(run.last_status)
+    return {
+        'run_id': run.run_id,
+        'platform': run.platform,
+        'type': 'pull_request' if run.is_pull_request else 'commit',
+        'branch': run.branch,
+        'commit': run.commit,
+        'pr_number': run.pr_nr if run.is_pull_request and run.pr_nr > 0 else None,
+        'repository': run.repository,
+        'state': state.value,
+        'started_at': _iso(run.first_progress_at),
+        'finished_at': _iso(run.last_progress_at) if state.finished else None,
+        'links': dict(links),
+    }
+
+
+def dump_run_list(items: List[Dict[str, Any]], limit: int, offset: int, total: int) -> Dict[str, Any]:
+    """Dump a page of runs (items from ``run_item``)."""
+    return RunListSchema().dump({'data': items, 'pagination': {'limit': limit, 'offset': offset, 'total': total}})
+
+
+def dump_run_detail(item: Dict[str, Any], progress: List[ProgressStep]) -> Dict[str, Any]:
+    """Dump one run (an item from ``run_item``) with its progress history."""
+    steps = [{'status': step.status, 'at': _iso(step.at), 'message': step.message} for step in progress]
+    return RunDetailSchema().dump({**item, 'progress': steps})
+
+
+def dump_regression_result_list(items: List[Dict[str, Any]], limit: int, offset: int,
+                                total: int) -> Dict[str, Any]:
+    """Dump a page of regression results (each already dumped by ``dump_regression_result``)."""
+    return {'data': items, 'pagination': PaginationSchema().dump({'limit': limit, 'offset': offset,
+                                                                 'total': total})}
 
 
 def dump_run_summary(run: RunFacts, counts: Counts) -> Dict[str, Any]:
