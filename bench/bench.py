@@ -31,9 +31,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from database import Base  # noqa: E402
 from mod_api.auth import RUNS_READ, issue_token  # noqa: E402
 from mod_auth.models import User  # noqa: E402
+from mod_regression.models import Category  # noqa: E402
 from mod_regression.models import (RegressionTest, RegressionTestOutput, RegressionTestOutputFiles,  # noqa: E402
                                    regression_test_category)
-from mod_regression.models import Category  # noqa: E402
 from mod_sample.models import Sample, Tag, sample_tag_association  # noqa: E402
 from mod_test.models import Fork, Test, TestProgress, TestResult, TestResultFile  # noqa: E402
 from run import create_app, db  # noqa: E402

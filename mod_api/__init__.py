@@ -6,11 +6,14 @@ The host registers the blueprint and nothing else::
     app.register_blueprint(mod_api, url_prefix='/api/v1')
 
 Registering it checks the API's settings (refusing to start without a
-signing secret), makes the API's rate limiter, and adds the ``flask api``
-commands; importing it attaches the routes and JSON error handlers.
+signing secret), makes the API's rate limiter, allows the configured web
+origins (CORS), and adds the ``flask api`` commands; importing it attaches the routes and JSON error handlers.
 """
 
+from typing import Any
+
 from flask.blueprints import BlueprintSetupState
+from flask_cors import CORS
 
 from mod_api import cli, config, errors, limits, routes  # noqa: F401  (errors and routes attach themselves)
 from mod_api.blueprint import mod_api
@@ -23,8 +26,18 @@ mod_api.cli.add_command(cli.token_cli)
 @mod_api.record_once
 def _set_up(state: BlueprintSetupState) -> None:
     """Prepare the host app once, when the blueprint is first registered."""
-    app = state.app
+    app: Any = state.app
     for key, value in config.DEFAULTS.items():
         app.config.setdefault(key, value)
     settings = app.extensions['mod_api'] = config.load(app.config)
     limits.init_app(app, settings)
+    if settings.cors_origins:
+        # Browsers on these origins may read the API's answers; preflights need no token.
+        CORS(app, resources={f'{state.url_prefix or ""}/*': {
+            'origins': list(settings.cors_origins),
+            'methods': ['GET', 'HEAD', 'OPTIONS'],
+            'allow_headers': ['Authorization', 'If-None-Match'],
+            'expose_headers': ['ETag', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining',
+                               'X-RateLimit-Reset'],
+            'max_age': 600,
+        }})

@@ -38,6 +38,8 @@ DEFAULTS: Mapping[str, Any] = {
     'API_RATELIMIT_KEY_PREFIX': 'mod_api',
     # Proxies in front of the app whose X-Forwarded-For is trusted (0: use the socket's peer).
     'API_RATELIMIT_TRUSTED_PROXIES': 0,
+    # Origins of web frontends allowed to call the API from a browser (CORS), comma-separated; none by default.
+    'API_CORS_ORIGINS': (),
 }
 
 MIN_SECRET_BYTES = 32
@@ -62,6 +64,7 @@ class Settings:
     ratelimit_storage_uri: str
     ratelimit_key_prefix: str
     ratelimit_trusted_proxies: int
+    cors_origins: Tuple[str, ...]
 
 
 def _int(config: Mapping[str, Any], key: str) -> int:
@@ -110,6 +113,7 @@ def load(config: Mapping[str, Any]) -> Settings:
         ratelimit_storage_uri=str(values['API_RATELIMIT_STORAGE_URI']),
         ratelimit_key_prefix=str(values['API_RATELIMIT_KEY_PREFIX']),
         ratelimit_trusted_proxies=_int(values, 'API_RATELIMIT_TRUSTED_PROXIES'),
+        cors_origins=split_list(values['API_CORS_ORIGINS']),
     )
 
 

@@ -92,7 +92,7 @@ class ProgressStep:
 
 
 def _progress(column: Any, newest: bool) -> sa.ScalarSelect:
-    """The run's first or last progress row's ``column``, as a correlated subquery."""
+    """Select the run's first or last progress row's ``column``, as a correlated subquery."""
     order = TestProgress.id.desc() if newest else TestProgress.id.asc()
     return sa.select(column).where(TestProgress.test_id == Test.id).order_by(order).limit(1).scalar_subquery()
 

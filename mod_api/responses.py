@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, cast
 
 from flask import Response, request
 
@@ -29,4 +29,4 @@ def conditional_json(payload: Any, finished: bool) -> Response:
     response = json_response(payload)
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:40])
     response.headers['Cache-Control'] = 'private, max-age=60' if finished else 'private, no-cache'
-    return response.make_conditional(request)
+    return cast(Response, response.make_conditional(request))

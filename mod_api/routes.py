@@ -12,12 +12,12 @@ from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from mod_api import queries
+from mod_api import openapi, queries
 from mod_api.auth import RUNS_READ, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.limits import limited
-from mod_api.responses import conditional_json
+from mod_api.responses import conditional_json, json_response
 from mod_api.schemas import (RegressionResultListQuerySchema, RegressionResultPathSchema, RunListQuerySchema,
                              RunPathSchema, dump_regression_result, dump_regression_result_list, dump_run_detail,
                              dump_run_list, dump_run_summary, parse_path, parse_query, run_item)
@@ -43,7 +43,7 @@ def _finished(run: queries.RunFacts) -> bool:
 @mod_api.route('/runs', methods=['GET'])
 @token_required(RUNS_READ)
 def runs() -> Response:
-    """Runs, newest first, filtered by platform, state, branch, commit prefix or pull request."""
+    """List runs, newest first, filtered by platform, state, branch, commit prefix or pull request."""
     query = parse_query(RunListQuerySchema(), request.args)
     filters = queries.RunFilters(platform=query.get('platform'), state=query.get('state'),
                                  branch=query.get('branch'), commit_prefix=query.get('commit'),
@@ -105,12 +105,36 @@ def regression_result(run_id: str, sample_id: str) -> Response:
     return conditional_json(dump_regression_result(run.run_id, verdict, description), _finished(run))
 
 
+@mod_api.route('/openapi.json', methods=['GET'])
+def openapi_document() -> Response:
+    """Serve the OpenAPI document: no token needed, counted like any request without one."""
+    def answer() -> Response:
+        prefix = url_for('mod_api.runs')[:-len('/runs')]
+        cache = current_app.extensions.setdefault('mod_api.openapi', {})
+        if prefix not in cache:
+            cache[prefix] = openapi.build(prefix)
+        return json_response(cache[prefix])
+    return limited(answer)
+
+
 def _api_rules() -> Map:
     """Map the API's own routes, without the catch-all, to tell a 404 from a 405."""
     rules = [Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods)
              for rule in current_app.url_map.iter_rules()
              if rule.endpoint.startswith(f'{mod_api.name}.') and rule.endpoint != f'{mod_api.name}.unknown_url']
     return Map(rules)
+
+
+@mod_api.after_request
+def _allow_only_real_methods(response: Response) -> Response:
+    """Answer a preflight's ``Allow`` from the API's routes alone, not from the catch-all below."""
+    if request.method == 'OPTIONS' and 'Allow' in response.headers:
+        try:
+            methods = _api_rules().bind('localhost').allowed_methods(request.path)
+        except HTTPException:
+            methods = []
+        response.headers['Allow'] = ', '.join(sorted(methods))
+    return response
 
 
 _ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']

@@ -166,16 +166,22 @@ class RegressionResultSchema(Schema):
     run_id = fields.Integer(required=True, validate=validate.Range(min=1))
     sample_id = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
         'description': 'The media sample the regression test runs on.'})
-    regression_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    regression_id = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        'description': 'The regression test\'s id (the sample_id of the path).'})
     category = CutString(validate=validate.Length(max=100))
     command = CutString(validate=validate.Length(max=500))
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES), metadata={
+        'description': 'Computed from TestResult, TestResultFile, expected exit code, and multiple acceptable '
+                       'baselines. Not a stored column.'})
     runtime_ms = fields.Integer(allow_none=True, validate=validate.Range(min=0))
     exit_code = fields.Integer(allow_none=True)
     expected_exit_code = fields.Integer(allow_none=True)
     result_message = CutString(allow_none=True, validate=validate.Length(max=500))
     tags = CutList(CutString(validate=validate.Length(max=50)), required=True, validate=validate.Length(max=50))
-    outputs = CutList(fields.Nested(OutputSchema), required=True, validate=validate.Length(max=20))
+    outputs = CutList(fields.Nested(OutputSchema), required=True, validate=validate.Length(max=20), metadata={
+        'description': 'One entry per expected output file. got=null in the DB means output matched expected; '
+                       'no actual file is stored. The dummy (-1,-1,-1,\'\',\'error\') row is translated to '
+                       'status=missing_output and is never exposed here.'})
 
 
 class ErrorSchema(Schema):
@@ -193,7 +199,7 @@ class ErrorSchema(Schema):
 class PageQuerySchema(Schema):
     """Pagination of a list."""
 
-    class Meta:
+    class Meta:  # noqa: D106
         unknown = RAISE
 
     limit = DecimalInteger(1, 100, load_default=20, metadata={'description': 'Items per page, 1 to 100.'})

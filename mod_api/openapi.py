@@ -1,0 +1,118 @@
+"""The OpenAPI 3 document of the API, generated from the marshmallow schemas by apispec.
+
+It is the one description of the API: the schemas that dump the responses
+and load the parameters are the ones described here, and the tests validate
+every response they receive against this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple, Type
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+from mod_api import schemas
+from mod_api.auth import RUNS_READ
+
+_RATE_HEADERS = {
+    'X-RateLimit-Limit': {'description': 'Maximum requests allowed in the current window',
+                          'schema': {'type': 'integer'}},
+    'X-RateLimit-Remaining': {'description': 'Requests remaining in the current window',
+                              'schema': {'type': 'integer'}},
+    'X-RateLimit-Reset': {'description': 'Unix timestamp when the rate limit window resets',
+                          'schema': {'type': 'integer'}},
+}
+_CACHE_HEADERS = {
+    'ETag': {'description': 'Strong validator of the body; send it back in If-None-Match.',
+             'schema': {'type': 'string'}},
+    'Cache-Control': {'description': '"private, max-age=60" once the run is finished, else "private, no-cache".',
+                      'schema': {'type': 'string'}},
+}
+_ERRORS = {
+    '400': 'A path or query parameter is invalid; details name it and what it accepts.',
+    '401': 'Missing, expired, or invalid bearer token',
+    '403': 'The token lacks the scope the endpoint needs.',
+    '404': 'Resource not found',
+    '405': 'Method not allowed; the Allow header lists the allowed ones.',
+    '429': 'Too many requests. Retry after the indicated number of seconds.',
+    '500': 'Unexpected server error',
+    '503': 'The database is not answering.',
+}
+_ID = {'type': 'integer', 'minimum': 1, 'maximum': schemas.MAX_ID}
+
+
+def _error(status: str) -> Dict[str, Any]:
+    headers: Dict[str, Any] = dict(_RATE_HEADERS)
+    if status == '429':
+        headers['Retry-After'] = {'description': 'Seconds to wait before retrying', 'schema': {'type': 'integer'}}
+    if status in ('401', '403'):
+        headers['WWW-Authenticate'] = {'description': 'The Bearer challenge (RFC 6750).',
+                                       'schema': {'type': 'string'}}
+    if status == '405':
+        headers['Allow'] = {'description': 'Methods the URL accepts.', 'schema': {'type': 'string'}}
+    return {'description': _ERRORS[status], 'headers': headers,
+            'content': {'application/json': {'schema': 'Error'}}}
+
+
+def _operation(summary: str, description: str, ok: str, body: Type[Schema],
+               path_ids: Tuple[str, ...] = (), query: Type[Schema] | None = None,
+               errors: Tuple[str, ...] = ('400', '401', '403', '404', '405', '429', '500', '503')) -> Dict[str, Any]:
+    parameters: List[Dict[str, Any]] = [
+        {'in': 'path', 'name': name, 'required': True, 'schema': _ID,
+         'description': {'run_id': 'Numeric run ID',
+                         'sample_id': 'The regression test\'s ID (a run holds one result per regression '
+                                      'test)'}[name]}
+        for name in path_ids]
+    if query is not None:
+        parameters.append({'in': 'query', 'schema': query})
+    responses: Dict[str, Any] = {
+        '200': {'description': ok, 'headers': {**_RATE_HEADERS, **_CACHE_HEADERS},
+                'content': {'application/json': {'schema': body}}},
+        '304': {'description': 'Not modified: the If-None-Match validator still holds.',
+                'headers': {**_RATE_HEADERS, **_CACHE_HEADERS}},
+    }
+    responses.update({status: _error(status) for status in errors})
+    return {'get': {'summary': summary, 'description': description, 'parameters': parameters,
+                    'responses': responses, 'security': [{'bearerAuth': [RUNS_READ]}]}}
+
+
+def build(url_prefix: str) -> Dict[str, Any]:
+    """Build the OpenAPI document of the API mounted at ``url_prefix``."""
+    plugin = MarshmallowPlugin()
+    spec = APISpec(title='sample-platform results API', version='1.0.0', openapi_version='3.0.3',
+                   plugins=[plugin], servers=[{'url': url_prefix or '/'}],
+                   info={'description': 'CI results of CCExtractor\'s sample-platform, as JSON. Every '
+                                        'endpoint but this document needs a bearer token with the scope '
+                                        f'{RUNS_READ}.'})
+    plugin.map_to_openapi_type(schemas.DecimalInteger, fields.Integer)
+    spec.components.security_scheme('bearerAuth', {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'})
+    spec.components.schema('Error', schema=schemas.ErrorSchema)
+    spec.path('/runs', operations=_operation(
+        'List runs', 'Runs, newest first, filtered by platform, state, branch, commit prefix or pull request.',
+        'A page of runs', schemas.RunListSchema, query=schemas.RunListQuerySchema,
+        errors=('400', '401', '403', '405', '429', '500', '503')))
+    spec.path('/runs/{run_id}', operations=_operation(
+        'Get a run', 'One run with its progress history.', 'The run', schemas.RunDetailSchema, ('run_id',)))
+    spec.path('/runs/{run_id}/summary', operations=_operation(
+        'Get pass/fail summary for a run',
+        'fail_count is computed from TestResult rows, not from test.failed. test.failed only reflects whether '
+        'the final progress status is canceled — it does not reflect regression test outcomes. Use this '
+        'endpoint, not test.failed, to triage a run.', 'Run summary', schemas.RunSummarySchema, ('run_id',)))
+    spec.path('/runs/{run_id}/samples', operations=_operation(
+        'List the regression results of a run',
+        'Every regression test in the run\'s scope, in id order, each as the single-result endpoint gives it.',
+        'A page of regression results', schemas.RegressionResultListSchema, ('run_id',),
+        query=schemas.RegressionResultListQuerySchema))
+    spec.path('/runs/{run_id}/samples/{sample_id}', operations=_operation(
+        'Get full details for a regression test result in a run',
+        'sample_id is the regression test\'s id; the response repeats it as regression_id and gives the media '
+        'sample\'s id as sample_id.', 'Regression test result details', schemas.RegressionResultSchema,
+        ('run_id', 'sample_id')))
+    spec.path('/openapi.json', operations={'get': {
+        'summary': 'This document', 'security': [],
+        'responses': {'200': {'description': 'The OpenAPI document', 'headers': _RATE_HEADERS,
+                              'content': {'application/json': {'schema': {'type': 'object'}}}},
+                      '429': _error('429')}}})
+    return spec.to_dict()
