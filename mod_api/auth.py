@@ -174,6 +174,20 @@ def _note_use(token_id: int, last_used: Optional[datetime.datetime], now: dateti
     g.db.commit()
 
 
+def account_if_any() -> Optional[int]:
+    """Return the account of a valid bearer token on this request, if it carries one; never refuse.
+
+    For the answers that need no token (unknown URLs, the OpenAPI document), so
+    that a request with a good token is still charged to its account.
+    """
+    if 'Authorization' not in request.headers:
+        return None
+    try:
+        return _load(_decode(_bearer_token())).account_id
+    except Exception:  # any refusal: charged to the address instead
+        return None
+
+
 def _refuse(error: Exception) -> Callable[[], Any]:
     def refuse() -> Any:
         raise error
@@ -190,6 +204,8 @@ def token_required(scope: str) -> Callable[[View], View]:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             request.environ.pop(_ENVIRON_KEY, None)
+            if request.method == 'OPTIONS':  # a CORS preflight carries no token: answered, never charged
+                return limited(current_app.make_default_options_response)
             try:
                 accepted = _load(_decode(_bearer_token()))
             except Exception as error:  # a refusal, or the database not answering: counted all the same

@@ -68,8 +68,9 @@ def _consumes_quota(response: Response) -> bool:
     return response.status_code not in (304, 429)
 
 
-def _is_preflight() -> bool:
-    return request.method == 'OPTIONS'
+def _cost() -> int:
+    # A CORS preflight is shown its quota but never charged, nor refused.
+    return 0 if request.method == 'OPTIONS' else 1
 
 
 def _too_many(limit: RequestLimit) -> Response:
@@ -126,6 +127,6 @@ def init_app(app: Any, settings: Settings) -> None:
         enabled=settings.ratelimit_enabled,
     )
     proceed = limiter.shared_limit(_limit, scope=_SCOPE, key_func=_key, deduct_when=_consumes_quota,
-                                   exempt_when=_is_preflight)(_proceed)
+                                   cost=_cost)(_proceed)
     app.extensions[_EXTENSION] = {'limiter': limiter, 'proceed': proceed}
     logging.getLogger('flask-limiter').setLevel(logging.WARNING)

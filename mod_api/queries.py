@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.sql.functions import FunctionElement
 
 from mod_api.verdicts import Output, RegressionTestRecord, Result, ResultFile
 from mod_auth.models import User
@@ -62,6 +64,27 @@ class Description:
     command: str
     category: Optional[str]
     tags: Tuple[str, ...] = ()
+
+
+class exactly(FunctionElement):  # noqa: N801  (reads as SQL: exactly(column) == value)
+    """A text column compared byte for byte: MariaDB's collations ignore case and trailing spaces, SQLite's do not.
+
+    So that a filter matches the same rows on both databases.
+    """
+
+    name = 'exactly'
+    inherit_cache = True
+
+
+@compiles(exactly)
+def _exactly_default(element: exactly, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(exactly, 'mysql')
+@compiles(exactly, 'mariadb')
+def _exactly_mysql(element: exactly, compiler: Any, **kw: Any) -> str:
+    return f'BINARY {compiler.process(element.clauses, **kw)}'
 
 
 def _enum_value(value: object) -> Optional[str]:
@@ -140,7 +163,7 @@ def _run_conditions(filters: RunFilters) -> List[sa.ColumnElement]:
     if filters.platform is not None:
         conditions.append(Test.platform == filters.platform)
     if filters.branch is not None:
-        conditions.append(Test.branch == filters.branch)
+        conditions.append(exactly(Test.branch) == filters.branch)
     if filters.commit_prefix is not None:
         # Validated as hexadecimal digits: nothing to escape in the pattern.
         conditions.append(Test.commit.like(f'{filters.commit_prefix.lower()}%'))
@@ -204,13 +227,13 @@ def _in_scope(column: Any, run: RunFacts, filters: ResultFilters) -> sa.ColumnEl
         conditions.append(column.in_(
             sa.select(regression_test_category.c.regression_id)
             .join(Category, Category.id == regression_test_category.c.category_id)
-            .where(Category.name == filters.category)))
+            .where(exactly(Category.name) == filters.category)))
     if filters.tag is not None:
         conditions.append(column.in_(
             sa.select(RegressionTest.id)
             .join(sample_tag_association, sample_tag_association.c.sample_id == RegressionTest.sample_id)
             .join(Tag, Tag.id == sample_tag_association.c.tag_id)
-            .where(Tag.name == filters.tag)))
+            .where(exactly(Tag.name) == filters.tag)))
     return sa.and_(*conditions)
 
 
@@ -271,30 +294,38 @@ def load_records(session: DbSession, run: RunFacts,
 
 
 def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict[int, Description]:
-    """Load the sample, command, first category and sorted tags of regression tests (one statement)."""
+    """Load the sample, command, first category and sorted tags of regression tests (one statement).
+
+    Names are ordered here, by code point, not by the database: a MariaDB
+    collation would put "alpha" before "Beta", SQLite the other way round.
+    """
     ids = sorted(set(regression_ids))
     if not ids:
         return {}
-    first_category = (sa.select(sa.func.min(Category.name))
-                      .join(regression_test_category, regression_test_category.c.category_id == Category.id)
-                      .where(regression_test_category.c.regression_id == RegressionTest.id)
-                      .scalar_subquery())
-    rows = session.execute(
+    none = sa.null()
+    rows = session.execute(sa.union_all(
         sa.select(RegressionTest.id, RegressionTest.sample_id, RegressionTest.command,
-                  first_category.label('category'), Tag.name.label('tag'))
-        .outerjoin(sample_tag_association, sample_tag_association.c.sample_id == RegressionTest.sample_id)
-        .outerjoin(Tag, Tag.id == sample_tag_association.c.tag_id)
-        .where(RegressionTest.id.in_(ids))
-        .order_by(RegressionTest.id)
-    ).all()
-    tags: Dict[int, List[str]] = defaultdict(list)
-    firsts: Dict[int, sa.Row] = {}
+                  sa.literal('test').label('kind'), sa.cast(none, sa.String).label('name'))
+        .where(RegressionTest.id.in_(ids)),
+        sa.select(regression_test_category.c.regression_id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text),
+                  sa.literal('category'), Category.name)
+        .join(Category, Category.id == regression_test_category.c.category_id)
+        .where(regression_test_category.c.regression_id.in_(ids)),
+        sa.select(RegressionTest.id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text), sa.literal('tag'), Tag.name)
+        .join(sample_tag_association, sample_tag_association.c.sample_id == RegressionTest.sample_id)
+        .join(Tag, Tag.id == sample_tag_association.c.tag_id)
+        .where(RegressionTest.id.in_(ids)),
+    )).all()
+    tests: Dict[int, sa.Row] = {}
+    names: Dict[Tuple[int, str], List[str]] = defaultdict(list)
     for row in rows:
-        firsts.setdefault(row.id, row)
-        if row.tag is not None:
-            tags[row.id].append(row.tag)
+        if row.kind == 'test':
+            tests[row.id] = row
+        elif row.name is not None:
+            names[(row.id, row.kind)].append(row.name)
     return {
         rid: Description(regression_id=rid, sample_id=row.sample_id, command=row.command or '',
-                         category=row.category, tags=tuple(sorted(tags[rid])))
-        for rid, row in firsts.items()
+                         category=min(names[(rid, 'category')], default=None),
+                         tags=tuple(sorted(names[(rid, 'tag')])))
+        for rid, row in tests.items()
     }

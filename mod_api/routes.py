@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
 from mod_api import openapi, queries
-from mod_api.auth import RUNS_READ, token_required
+from mod_api.auth import RUNS_READ, account_if_any, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.limits import limited
@@ -24,6 +24,7 @@ from mod_api.schemas import (RegressionResultListQuerySchema, RegressionResultPa
 from mod_api.verdicts import classify, count, run_state
 
 
+# Each route answers OPTIONS itself (see token_required), so that preflights carry rate-limit headers too.
 def _run_or_404(run_id: int) -> queries.RunFacts:
     run = queries.load_run(g.db, run_id)
     if run is None:
@@ -40,7 +41,7 @@ def _finished(run: queries.RunFacts) -> bool:
     return run_state(run.last_status).finished
 
 
-@mod_api.route('/runs', methods=['GET'])
+@mod_api.route('/runs', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
 @token_required(RUNS_READ)
 def runs() -> Response:
     """List runs, newest first, filtered by platform, state, branch, commit prefix or pull request."""
@@ -53,7 +54,7 @@ def runs() -> Response:
     return conditional_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
 
 
-@mod_api.route('/runs/<run_id>', methods=['GET'])
+@mod_api.route('/runs/<run_id>', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
 @token_required(RUNS_READ)
 def run_detail(run_id: str) -> Response:
     """One run, with its progress history."""
@@ -62,7 +63,7 @@ def run_detail(run_id: str) -> Response:
     return conditional_json(dump_run_detail(run_item(run, _links(run.run_id)), progress), _finished(run))
 
 
-@mod_api.route('/runs/<run_id>/summary', methods=['GET'])
+@mod_api.route('/runs/<run_id>/summary', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
 @token_required(RUNS_READ)
 def run_summary(run_id: str) -> Response:
     """Pass/fail counts of a run, over every regression test in its scope."""
@@ -72,7 +73,7 @@ def run_summary(run_id: str) -> Response:
     return conditional_json(dump_run_summary(run, counts), _finished(run))
 
 
-@mod_api.route('/runs/<run_id>/samples', methods=['GET'])
+@mod_api.route('/runs/<run_id>/samples', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
 @token_required(RUNS_READ)
 def regression_results(run_id: str) -> Response:
     """Every regression result of a run, in regression test order, filtered by status, category or tag."""
@@ -91,7 +92,7 @@ def regression_results(run_id: str) -> Response:
     return conditional_json(payload, state.finished)
 
 
-@mod_api.route('/runs/<run_id>/samples/<sample_id>', methods=['GET'])
+@mod_api.route('/runs/<run_id>/samples/<sample_id>', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
 @token_required(RUNS_READ)
 def regression_result(run_id: str, sample_id: str) -> Response:
     """Full result of one regression test (``sample_id``) in a run."""
@@ -114,7 +115,7 @@ def openapi_document() -> Response:
         if prefix not in cache:
             cache[prefix] = openapi.build(prefix)
         return json_response(cache[prefix])
-    return limited(answer)
+    return limited(answer, account_if_any())
 
 
 def _api_rules() -> Map:
@@ -156,5 +157,5 @@ def unknown_url(path: str) -> Response:
         except HTTPException:
             pass
         raise NotFound()
-    # Counted like any request without a token, so that probing URLs is limited too.
-    return limited(answer)
+    # Counted too, so that probing URLs is limited; to the token's account when it has a valid one.
+    return limited(answer, account_if_any())

@@ -113,8 +113,8 @@ class Factory:
                 category = Category(name=name, description=name)
                 self.session.add(category)
                 self.session.flush()
-            self.session.execute(regression_test_category.insert().values(regression_id=test.id,
-                                                                           category_id=category.id))
+            link = regression_test_category.insert().values(regression_id=test.id, category_id=category.id)
+            self.session.execute(link)
         for index in range(outputs):
             self.output(test, extension='.srt' if index == 0 else f'.{index}.srt')
         return test
