@@ -170,8 +170,9 @@ def _note_use(token_id: int, last_used: Optional[datetime.datetime], now: dateti
     resolution = datetime.timedelta(seconds=settings().token_last_used_resolution)
     if last_used is not None and now - last_used < resolution:
         return
-    g.db.execute(sa.update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))
-    g.db.commit()
+    # In a transaction of its own: committing the host's session would commit whatever else it holds.
+    with g.db.get_bind().begin() as connection:
+        connection.execute(sa.update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))
 
 
 def account_if_any() -> Optional[int]:
