@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import itertools
-from typing import Iterable, List, Optional, Sequence
+from typing import Any, Iterable, List, Optional, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -82,6 +82,15 @@ class Factory:
         self.session.flush()
         return row
 
+    def _named(self, model: Any, name: str) -> Any:
+        """The tag or category called ``name``, made on first use."""
+        row = self.session.query(model).filter_by(name=name).one_or_none()
+        if row is None:
+            row = model(name=name, description=name)
+            self.session.add(row)
+            self.session.flush()
+        return row
+
     def sample(self, tags: Sequence[str] = ()) -> Sample:
         """A media sample with the given tag names (tags are created as needed)."""
         number = self._next()
@@ -89,11 +98,7 @@ class Factory:
         self.session.add(sample)
         self.session.flush()
         for name in tags:
-            tag = self.session.query(Tag).filter_by(name=name).one_or_none()
-            if tag is None:
-                tag = Tag(name=name, description=name)
-                self.session.add(tag)
-                self.session.flush()
+            tag = self._named(Tag, name)
             self.session.execute(sample_tag_association.insert().values(sample_id=sample.id, tag_id=tag.id))
         return sample
 
@@ -108,11 +113,7 @@ class Factory:
         self.session.add(test)
         self.session.flush()
         for name in categories:
-            category = self.session.query(Category).filter_by(name=name).one_or_none()
-            if category is None:
-                category = Category(name=name, description=name)
-                self.session.add(category)
-                self.session.flush()
+            category = self._named(Category, name)
             link = regression_test_category.insert().values(regression_id=test.id, category_id=category.id)
             self.session.execute(link)
         for index in range(outputs):
