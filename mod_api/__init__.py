@@ -13,9 +13,8 @@ origins (CORS), and adds the ``flask api`` commands; importing it attaches the r
 from typing import Any
 
 from flask.blueprints import BlueprintSetupState
-from flask_cors import CORS
 
-from mod_api import cli, config, errors, limits, routes  # noqa: F401  (errors and routes attach themselves)
+from mod_api import cli, config, cors, errors, limits, routes  # noqa: F401  (errors and routes attach themselves)
 from mod_api.blueprint import mod_api
 
 __all__ = ['mod_api']
@@ -31,13 +30,4 @@ def _set_up(state: BlueprintSetupState) -> None:
         app.config.setdefault(key, value)
     settings = app.extensions['mod_api'] = config.load(app.config)
     limits.init_app(app, settings)
-    if settings.cors_origins:
-        # Browsers on these origins may read the API's answers; preflights need no token.
-        CORS(app, resources={f'{state.url_prefix or ""}/*': {
-            'origins': list(settings.cors_origins),
-            'methods': ['GET', 'HEAD', 'OPTIONS'],
-            'allow_headers': ['Authorization', 'If-None-Match'],
-            'expose_headers': ['ETag', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining',
-                               'X-RateLimit-Reset'],
-            'max_age': 600,
-        }})
+    cors.init_app(app, settings, state.url_prefix or '')

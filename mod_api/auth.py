@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
-from mod_api.config import Settings
+from mod_api.config import current as current_settings
 from mod_api.errors import ApiError
 from mod_api.limits import limited
 from mod_api.models import AccessToken
@@ -54,11 +54,6 @@ class Authenticated:
     scopes: Tuple[str, ...]
 
 
-def settings() -> Settings:
-    """Return the API's checked settings for the current app."""
-    return cast(Settings, current_app.extensions['mod_api'])
-
-
 def utcnow() -> datetime.datetime:
     """Return the current UTC time, naive (as the platform stores times), to the second."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -76,7 +71,7 @@ def current_token() -> Optional[Authenticated]:
 def issue_token(session: DbSession, user: User, scopes: Sequence[str], lifetime: datetime.timedelta,
                 label: str = '', now: Optional[datetime.datetime] = None) -> Tuple[str, AccessToken]:
     """Sign a token for ``user`` and record it; the caller commits. Returns the token and its row."""
-    config = settings()
+    config = current_settings()
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ValueError(f'unknown scope {", ".join(unknown)}; known: {", ".join(SCOPES)}' if unknown
@@ -127,7 +122,7 @@ def _bearer_token() -> str:
 
 
 def _decode(token: str) -> Dict[str, Any]:
-    config = settings()
+    config = current_settings()
     try:
         claims = jwt.decode(
             token, config.jwt_secret, algorithms=['HS256'], audience=config.jwt_audience,
@@ -158,7 +153,7 @@ def _load(claims: Dict[str, Any]) -> Authenticated:
     if row.revoked_at is not None:
         raise _unauthorized('revoked', 'The token has been revoked.')
     now = utcnow()
-    if row.expires_at <= now - datetime.timedelta(seconds=settings().jwt_leeway):
+    if row.expires_at <= now - datetime.timedelta(seconds=current_settings().jwt_leeway):
         raise _unauthorized('expired', 'The token has expired.')
     _note_use(row.id, row.last_used_at, now)
     scopes = tuple(s for s in claims['scope'].split() if s in row.scopes.split())
@@ -167,7 +162,7 @@ def _load(claims: Dict[str, Any]) -> Authenticated:
 
 def _note_use(token_id: int, last_used: Optional[datetime.datetime], now: datetime.datetime) -> None:
     """Record when a token was last used, at most once per configured resolution (not per request)."""
-    resolution = datetime.timedelta(seconds=settings().token_last_used_resolution)
+    resolution = datetime.timedelta(seconds=current_settings().token_last_used_resolution)
     if last_used is not None and now - last_used < resolution:
         return
     # In a transaction of its own: committing the host's session would commit whatever else it holds.

@@ -18,7 +18,8 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from database import create_session
-from mod_api.auth import RUNS_READ, SCOPES, issue_token, settings, utcnow
+from mod_api.auth import RUNS_READ, SCOPES, issue_token, utcnow
+from mod_api.config import current as current_settings
 from mod_api.models import AccessToken
 from mod_auth.models import User
 
@@ -57,7 +58,7 @@ def _find_account(session: Session, name_or_id: str) -> User:
 @click.option('--label', default='', help='What the token is for, shown by "list".')
 def create_token(account: str, scopes: tuple, expires_in: Optional[str], label: str) -> None:
     """Mint a token; it is printed alone on the last line, and never shown again."""
-    config = settings()
+    config = current_settings()
     lifetime = (parse_duration(expires_in) if expires_in
                 else datetime.timedelta(seconds=config.token_default_lifetime))
     if lifetime.total_seconds() > config.token_max_lifetime:

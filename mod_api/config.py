@@ -8,9 +8,11 @@ registered; nothing else in ``mod_api`` reads the environment.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Tuple
+from typing import Any, Mapping, Tuple, cast
 
+from flask import current_app
 from limits import parse_many
 
 #: Every key, with its default. ``API_JWT_SECRET`` has none: the host must set it.
@@ -67,6 +69,11 @@ class Settings:
     cors_origins: Tuple[str, ...]
 
 
+def current() -> Settings:
+    """Return the checked settings of the current app (made when the blueprint was registered)."""
+    return cast(Settings, current_app.extensions['mod_api'])
+
+
 def _int(config: Mapping[str, Any], key: str) -> int:
     try:
         return int(config[key])
@@ -92,6 +99,19 @@ def _rate(config: Mapping[str, Any], key: str) -> str:
     return value
 
 
+_ORIGIN = re.compile(r'\Ahttps?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?\Z')
+
+
+def _origins(config: Mapping[str, Any], key: str) -> Tuple[str, ...]:
+    origins = split_list(config[key])
+    for origin in origins:
+        # An origin is scheme://host[:port], nothing more: a path or a slash would never match, and
+        # flask-cors would read * or other regular-expression characters as a pattern.
+        if not _ORIGIN.match(origin):
+            raise RuntimeError(f'{key}: {origin!r} is not an origin such as https://frontend.example.org:8443')
+    return origins
+
+
 def load(config: Mapping[str, Any]) -> Settings:
     """Read and check the API's settings from a Flask config, refusing a missing or short secret."""
     values = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS}}
@@ -113,7 +133,7 @@ def load(config: Mapping[str, Any]) -> Settings:
         ratelimit_storage_uri=str(values['API_RATELIMIT_STORAGE_URI']),
         ratelimit_key_prefix=str(values['API_RATELIMIT_KEY_PREFIX']),
         ratelimit_trusted_proxies=_int(values, 'API_RATELIMIT_TRUSTED_PROXIES'),
-        cors_origins=split_list(values['API_CORS_ORIGINS']),
+        cors_origins=_origins(values, 'API_CORS_ORIGINS'),
     )
 
 

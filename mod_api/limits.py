@@ -26,6 +26,7 @@ from flask_limiter import Limiter, RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mod_api.config import Settings
+from mod_api.config import current as current_settings
 from mod_api.errors import ApiError
 
 R = TypeVar('R')
@@ -35,13 +36,9 @@ _ACCOUNT = 'mod_api.limited_account'
 _SCOPE = 'mod_api'
 
 
-def _settings() -> Settings:
-    return cast(Settings, current_app.extensions['mod_api'])
-
-
 def client_address() -> str:
     """Return the client's address: the socket's peer, or the one trusted proxies name in X-Forwarded-For."""
-    proxies = _settings().ratelimit_trusted_proxies
+    proxies = current_settings().ratelimit_trusted_proxies
     if proxies <= 0:
         return request.remote_addr or 'unknown'
     # Let werkzeug's ProxyFix read the header, on a copy of this request's environment.
@@ -59,7 +56,7 @@ def _key() -> str:
 
 
 def _limit() -> str:
-    settings = _settings()
+    settings = current_settings()
     return settings.ratelimit_reads if _account() is not None else settings.ratelimit_unauthenticated
 
 

@@ -6,7 +6,7 @@ per regression test, and one media sample can have several regression tests.
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, cast
 
 from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -119,11 +119,14 @@ def openapi_document() -> Response:
 
 
 def _api_rules() -> Map:
-    """Map the API's own routes, without the catch-all, to tell a 404 from a 405."""
-    rules = [Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods)
-             for rule in current_app.url_map.iter_rules()
-             if rule.endpoint.startswith(f'{mod_api.name}.') and rule.endpoint != f'{mod_api.name}.unknown_url']
-    return Map(rules)
+    """Map the API's own routes, without the catch-all, to tell a 404 from a 405 (made once per app)."""
+    rules = current_app.extensions.get('mod_api.rules')
+    if rules is None:
+        rules = current_app.extensions['mod_api.rules'] = Map([
+            Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods)
+            for rule in current_app.url_map.iter_rules()
+            if rule.endpoint.startswith(f'{mod_api.name}.') and rule.endpoint != f'{mod_api.name}.unknown_url'])
+    return cast(Map, rules)
 
 
 @mod_api.after_request
