@@ -19,12 +19,11 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple, TypeVar, cast
 
 import jwt
 import sqlalchemy as sa
-from flask import current_app, g, request
-from sqlalchemy.orm import Session
+from flask import g, request
 
 from mod_api.config import current as current_settings
 from mod_api.errors import ApiError
-from mod_api.limits import limited
+from mod_api.limits import limited, preflight
 from mod_api.models import AccessToken
 from mod_api.queries import DbSession
 from mod_auth.models import User
@@ -200,8 +199,8 @@ def token_required(scope: str) -> Callable[[View], View]:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             request.environ.pop(_ENVIRON_KEY, None)
-            if request.method == 'OPTIONS':  # a CORS preflight carries no token: answered, never charged
-                return limited(current_app.make_default_options_response)
+            if request.method == 'OPTIONS':
+                return preflight()
             try:
                 accepted = _load(_decode(_bearer_token()))
             except Exception as error:  # a refusal, or the database not answering: counted all the same

@@ -94,6 +94,11 @@ def limited(call: Callable[[], R], account_id: Optional[int] = None) -> R:
     return cast(R, checked(call))
 
 
+def preflight() -> Response:
+    """Answer OPTIONS (a CORS preflight carries no token) with the quota shown, never charged."""
+    return limited(current_app.make_default_options_response)
+
+
 def _finish_headers(response: Response) -> Response:
     """Keep ``Retry-After`` for 429 alone, and make it agree with the 429's body."""
     if request.blueprint != _SCOPE:

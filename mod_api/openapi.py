@@ -7,6 +7,7 @@ every response they receive against this document.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Dict, List, Tuple, Type
 
 from apispec import APISpec
@@ -16,19 +17,20 @@ from marshmallow import Schema, fields
 from mod_api import schemas
 from mod_api.auth import RUNS_READ
 
+# Every answer under the API carries these.
 _RATE_HEADERS = {
     'X-RateLimit-Limit': {'description': 'Maximum requests allowed in the current window',
-                          'schema': {'type': 'integer'}},
+                          'schema': {'type': 'integer'}, 'required': True},
     'X-RateLimit-Remaining': {'description': 'Requests remaining in the current window',
-                              'schema': {'type': 'integer'}},
+                              'schema': {'type': 'integer'}, 'required': True},
     'X-RateLimit-Reset': {'description': 'Unix timestamp when the rate limit window resets',
-                          'schema': {'type': 'integer'}},
+                          'schema': {'type': 'integer'}, 'required': True},
 }
 _CACHE_HEADERS = {
     'ETag': {'description': 'Strong validator of the body; send it back in If-None-Match.',
-             'schema': {'type': 'string'}},
+             'schema': {'type': 'string'}, 'required': True},
     'Cache-Control': {'description': '"private, max-age=60" once the run is finished, else "private, no-cache".',
-                      'schema': {'type': 'string'}},
+                      'schema': {'type': 'string'}, 'required': True},
 }
 _ERRORS = {
     '400': 'A path or query parameter is invalid; details name it and what it accepts.',
@@ -62,8 +64,8 @@ def _operation(summary: str, description: str, ok: str, body: Type[Schema],
     parameters: List[Dict[str, Any]] = [
         {'in': 'path', 'name': name, 'required': True, 'schema': _ID,
          'description': {'run_id': 'Numeric run ID',
-                         'sample_id': 'The regression test\'s ID (a run holds one result per regression '
-                                      'test)'}[name]}
+                         'sample_id': 'Numeric sample or regression result ID: the regression test\'s id (a '
+                                      'run holds one result per regression test)'}[name]}
         for name in path_ids]
     if query is not None:
         parameters.append({'in': 'query', 'schema': query})
@@ -74,8 +76,26 @@ def _operation(summary: str, description: str, ok: str, body: Type[Schema],
                 'headers': {**_RATE_HEADERS, **_CACHE_HEADERS}},
     }
     responses.update({status: _error(status) for status in errors})
-    return {'get': {'summary': summary, 'description': description, 'parameters': parameters,
-                    'responses': responses, 'security': [{'bearerAuth': [RUNS_READ]}]}}
+    get = {'summary': summary, 'description': description, 'parameters': parameters, 'responses': responses,
+           'security': [{'bearerAuth': [RUNS_READ]}]}
+    # apispec expands each operation's parameters in place: each gets its own copy.
+    return {'get': get, 'head': _head(copy.deepcopy(get)), 'options': _preflight(copy.deepcopy(parameters))}
+
+
+def _head(get: Dict[str, Any]) -> Dict[str, Any]:
+    """HEAD: the GET's answers without their bodies."""
+    responses = {status: {key: value for key, value in answer.items() if key != 'content'}
+                 for status, answer in get['responses'].items()}
+    return {**get, 'summary': f'{get["summary"]} (headers only)', 'responses': responses}
+
+
+def _preflight(parameters: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """OPTIONS: a CORS preflight, answered without a token and never charged to a quota."""
+    headers = {**_RATE_HEADERS, 'Allow': {'description': 'Methods the URL accepts.', 'schema': {'type': 'string'},
+                                          'required': True}}
+    return {'summary': 'CORS preflight', 'security': [], 'parameters': parameters,
+            'responses': {'200': {'description': 'The methods the URL accepts; with CORS headers for '
+                                                 'configured origins.', 'headers': headers}}}
 
 
 def build(url_prefix: str) -> Dict[str, Any]:
@@ -110,9 +130,10 @@ def build(url_prefix: str) -> Dict[str, Any]:
         'sample_id is the regression test\'s id; the response repeats it as regression_id and gives the media '
         'sample\'s id as sample_id.', 'Regression test result details', schemas.RegressionResultSchema,
         ('run_id', 'sample_id')))
-    spec.path('/openapi.json', operations={'get': {
-        'summary': 'This document', 'security': [],
-        'responses': {'200': {'description': 'The OpenAPI document', 'headers': _RATE_HEADERS,
-                              'content': {'application/json': {'schema': {'type': 'object'}}}},
-                      '429': _error('429')}}})
+    document = {'summary': 'This document', 'security': [],
+                'responses': {'200': {'description': 'The OpenAPI document', 'headers': _RATE_HEADERS,
+                                      'content': {'application/json': {'schema': {'type': 'object'}}}},
+                              '405': _error('405'), '429': _error('429'), '500': _error('500')}}
+    spec.path('/openapi.json', operations={'get': document, 'head': _head(copy.deepcopy(document)),
+                                           'options': _preflight([])})
     return spec.to_dict()

@@ -16,7 +16,7 @@ from mod_api import openapi, queries
 from mod_api.auth import RUNS_READ, account_if_any, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
-from mod_api.limits import limited
+from mod_api.limits import limited, preflight
 from mod_api.responses import conditional_json, json_response
 from mod_api.schemas import (RegressionResultListQuerySchema, RegressionResultPathSchema, RunListQuerySchema,
                              RunPathSchema, dump_regression_result, dump_regression_result_list, dump_run_detail,
@@ -106,9 +106,12 @@ def regression_result(run_id: str, sample_id: str) -> Response:
     return conditional_json(dump_regression_result(run.run_id, verdict, description), _finished(run))
 
 
-@mod_api.route('/openapi.json', methods=['GET'])
+@mod_api.route('/openapi.json', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
 def openapi_document() -> Response:
-    """Serve the OpenAPI document: no token needed, counted like any request without one."""
+    """Serve the OpenAPI document: no token needed; counted to a valid token's account, else to the address."""
+    if request.method == 'OPTIONS':
+        return preflight()
+
     def answer() -> Response:
         prefix = url_for('mod_api.runs')[:-len('/runs')]
         cache = current_app.extensions.setdefault('mod_api.openapi', {})

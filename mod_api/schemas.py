@@ -133,13 +133,17 @@ class RunSummarySchema(Schema):
 
     run_id = fields.Integer(required=True)
     total_samples = fields.Integer(required=True, metadata={
-        'description': 'Regression tests in the run\'s scope.'})
+        'description': 'Total regression test results in this run: every regression test in the run\'s scope.'})
     pass_count = fields.Integer(required=True)
     fail_count = fields.Integer(required=True, metadata={
-        'description': 'Computed from TestResult rows, not from test.failed.'})
+        'description': 'Computed from TestResult rows. NOT derived from test.failed, which only reflects '
+                       'cancellation state and is unreliable for determining whether regression tests actually '
+                       'passed.'})
     skipped_count = fields.Integer(required=True)
     missing_output_count = fields.Integer(required=True, metadata={
-        'description': 'Samples that produced no output when output was expected.'})
+        'description': 'Samples that produced no output when output was expected: the condition behind the '
+                       'platform\'s dummy TestResultFile(-1,-1,-1,\'\',\'error\') row, not got=null (which '
+                       'means output matched).'})
     error_count = fields.Integer(required=True, metadata={
         'description': 'Tests whose exit code differs from the expected one (also counted as fail '
                        'or missing_output).'})

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import os
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+import re
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.exceptions import OpenAPIError
+from werkzeug.test import EnvironBuilder
 
 from database import Base
+from mod_api import openapi
 from mod_api.auth import RUNS_READ, issue_token
 from mod_auth.models import User
 from run import create_app, db
@@ -66,8 +73,23 @@ def factory(app: Flask) -> Iterator[Factory]:
     engine.dispose()
 
 
+@pytest.fixture
+def run_id(factory: Factory) -> int:
+    """A completed run with one regression test that passed."""
+    test = factory.regression_test()
+    run = factory.run()
+    factory.finished(run, test)
+    factory.commit()
+    return run.id
+
+
 class Api:
-    """A test client for the API: ``get`` sends the request as a maintainer would."""
+    """A test client for the API: ``get`` sends the request as a maintainer would.
+
+    Every response that ``get`` and ``open`` return has been checked against
+    the API's OpenAPI document (``check``), so that the document describes
+    every answer the test suite sees.
+    """
 
     prefix = '/api/v1'
 
@@ -78,12 +100,72 @@ class Api:
     def get(self, path: str, **kwargs: Any) -> Any:
         """GET a path under the API's prefix."""
         headers = {**self.headers, **kwargs.pop('headers', {})}
-        return self.client.get(self.prefix + path, headers=headers, **kwargs)
+        return self.check(self.client.get(self.prefix + path, headers=headers, **kwargs))
 
     def open(self, path: str, method: str, **kwargs: Any) -> Any:
         """Any method on a path under the API's prefix."""
         headers = {**self.headers, **kwargs.pop('headers', {})}
-        return self.client.open(self.prefix + path, method=method, headers=headers, **kwargs)
+        return self.check(self.client.open(self.prefix + path, method=method, headers=headers, **kwargs))
+
+    @staticmethod
+    @functools.lru_cache(maxsize=None)
+    def described(prefix: str = prefix) -> Tuple[Dict[str, Any], OpenAPI]:
+        """The OpenAPI document of the API at ``prefix``, and openapi-core's validator of it (once per session).
+
+        Built by the function that serves ``/openapi.json``: the test of that
+        endpoint checks that it serves this very document.
+        """
+        document = openapi.build(prefix)
+        return document, OpenAPI.from_dict(document)
+
+    @classmethod
+    def template(cls, path: str) -> Optional[str]:
+        """The path of the document (``/runs/{run_id}``) that takes ``path`` (under the prefix), or None."""
+        for template in cls.described()[0]['paths']:
+            if re.fullmatch(re.sub(r'\\\{[^/]+?\\\}', '[^/]+', re.escape(template)), path):
+                return template
+        return None
+
+    @classmethod
+    def check(cls, response: Any) -> Any:
+        """Return ``response``, failing the test unless the OpenAPI document describes it.
+
+        Its status must be documented for the operation, and its headers and
+        body must be as the document says (openapi-core checks them); a
+        documented response without content must have an empty body. Two
+        answers have no operation of their own: a URL that no path of the
+        document takes must be the 404 that every operation describes, and a
+        method that a documented path lacks must be the 405 its GET describes.
+        """
+        document, spec = cls.described()
+        request = response.request
+        what = f'{request.method} {request.full_path.rstrip("?")} -> {response.status_code}'
+        assert request.path.startswith(cls.prefix), what
+        template = cls.template(request.path[len(cls.prefix):])
+        method = request.method.lower()
+        checked_as = request
+        if template is None:
+            assert response.status_code == 404, f'{what}: a URL the document lacks must be 404'
+            template, method = '/runs/{run_id}', 'get'
+            checked_as = EnvironBuilder(path=cls.prefix + '/runs/1', method='GET').get_request()
+        elif method not in document['paths'][template]:
+            assert response.status_code == 405, f'{what}: a method the document lacks must be 405'
+            method = 'get'
+            checked_as = EnvironBuilder(path=request.path, method='GET').get_request()
+        described = document['paths'][template][method]['responses'].get(str(response.status_code))
+        assert described is not None, f'{what}: the document has no {response.status_code} for ' \
+                                      f'{method.upper()} {template}'
+        try:
+            spec.validate_response(WerkzeugOpenAPIRequest(checked_as), WerkzeugOpenAPIResponse(response))
+        except OpenAPIError as error:
+            reasons = [repr(error)] + [repr(inner) for inner in getattr(error.__cause__, 'schema_errors', ())]
+            if error.__cause__ is not None:
+                reasons.insert(1, repr(error.__cause__))
+            raise AssertionError(f'{what} is not as the document describes it: {"; ".join(reasons)}; '
+                                 f'body: {response.get_data(as_text=True)[:1000]}') from error
+        if 'content' not in described:
+            assert response.get_data() == b'', f'{what}: the document describes no body, but it has one'
+        return response
 
 
 def mint(app: Flask, factory: Factory, user: Optional[User] = None, scopes: Sequence[str] = (RUNS_READ,),

@@ -49,16 +49,6 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-@pytest.fixture
-def run_id(factory: Factory) -> int:
-    """A completed run with one regression test that passed."""
-    test = factory.regression_test()
-    run = factory.run()
-    factory.finished(run, test)
-    factory.commit()
-    return run.id
-
-
 def summary(client: FlaskClient, run_id: Any, authorization: Optional[str] = None) -> Any:
     """GET the run's summary, with ``authorization`` as the whole Authorization header (None: no header)."""
     headers = {} if authorization is None else {'Authorization': authorization}

@@ -62,13 +62,6 @@ def summary(client: FlaskClient, run_id: int, token: str) -> Any:
     return client.get(f'/api/v1/runs/{run_id}/summary', headers={'Authorization': f'Bearer {token}'})
 
 
-@pytest.fixture
-def run_id(factory: Factory) -> int:
-    run = factory.run()
-    factory.commit()
-    return run.id
-
-
 def secrets_of(token: str) -> List[str]:
     """The whole token, and its signature, neither of which may be printed again."""
     return [token, token.rsplit('.', 1)[1]]

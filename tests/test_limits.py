@@ -129,16 +129,6 @@ def make_app(app: Flask, database_uri: str) -> Iterator[Callable[..., Flask]]:
 
 
 @pytest.fixture
-def run_id(factory: Factory) -> int:
-    """A completed run with one regression test that passed."""
-    test = factory.regression_test()
-    run = factory.run()
-    factory.finished(run, test)
-    factory.commit()
-    return run.id
-
-
-@pytest.fixture
 def key_prefix() -> str:
     """A storage key prefix of this test alone."""
     return f'mod_api_test_{uuid.uuid4().hex}'
