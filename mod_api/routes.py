@@ -6,7 +6,7 @@ per regression test, and one media sample can have several regression tests.
 
 from __future__ import annotations
 
-from typing import Dict, cast
+from typing import Any, Callable, Dict, TypeVar, cast
 
 from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -23,8 +23,14 @@ from mod_api.schemas import (RegressionResultListQuerySchema, RegressionResultPa
                              dump_run_list, dump_run_summary, parse_path, parse_query, run_item)
 from mod_api.verdicts import classify, count, run_state
 
+View = TypeVar('View', bound=Callable[..., Any])
 
-# Each route answers OPTIONS itself (see token_required), so that preflights carry rate-limit headers too.
+
+def _get(rule: str) -> Callable[[View], View]:
+    """Route GET ``rule``; the view answers OPTIONS itself, so that a preflight carries rate-limit headers too."""
+    return mod_api.route(rule, methods=['GET', 'OPTIONS'], provide_automatic_options=False)
+
+
 def _run_or_404(run_id: int) -> queries.RunFacts:
     run = queries.load_run(g.db, run_id)
     if run is None:
@@ -41,7 +47,7 @@ def _finished(run: queries.RunFacts) -> bool:
     return run_state(run.last_status).finished
 
 
-@mod_api.route('/runs', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
+@_get('/runs')
 @token_required(RUNS_READ)
 def runs() -> Response:
     """List runs, newest first, filtered by platform, state, branch, commit prefix or pull request."""
@@ -54,7 +60,7 @@ def runs() -> Response:
     return conditional_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
 
 
-@mod_api.route('/runs/<run_id>', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
+@_get('/runs/<run_id>')
 @token_required(RUNS_READ)
 def run_detail(run_id: str) -> Response:
     """One run, with its progress history."""
@@ -63,7 +69,7 @@ def run_detail(run_id: str) -> Response:
     return conditional_json(dump_run_detail(run_item(run, _links(run.run_id)), progress), _finished(run))
 
 
-@mod_api.route('/runs/<run_id>/summary', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
+@_get('/runs/<run_id>/summary')
 @token_required(RUNS_READ)
 def run_summary(run_id: str) -> Response:
     """Pass/fail counts of a run, over every regression test in its scope."""
@@ -73,7 +79,7 @@ def run_summary(run_id: str) -> Response:
     return conditional_json(dump_run_summary(run, counts), _finished(run))
 
 
-@mod_api.route('/runs/<run_id>/samples', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
+@_get('/runs/<run_id>/samples')
 @token_required(RUNS_READ)
 def regression_results(run_id: str) -> Response:
     """Every regression result of a run, in regression test order, filtered by status, category or tag."""
@@ -92,7 +98,7 @@ def regression_results(run_id: str) -> Response:
     return conditional_json(payload, state.finished)
 
 
-@mod_api.route('/runs/<run_id>/samples/<sample_id>', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
+@_get('/runs/<run_id>/samples/<sample_id>')
 @token_required(RUNS_READ)
 def regression_result(run_id: str, sample_id: str) -> Response:
     """Full result of one regression test (``sample_id``) in a run."""
@@ -106,7 +112,7 @@ def regression_result(run_id: str, sample_id: str) -> Response:
     return conditional_json(dump_regression_result(run.run_id, verdict, description), _finished(run))
 
 
-@mod_api.route('/openapi.json', methods=['GET', 'OPTIONS'], provide_automatic_options=False)
+@_get('/openapi.json')
 def openapi_document() -> Response:
     """Serve the OpenAPI document: no token needed; counted to a valid token's account, else to the address."""
     if request.method == 'OPTIONS':
