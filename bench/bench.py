@@ -148,7 +148,10 @@ def main() -> None:
                 db.session.remove()
             client = app.test_client()
             for name, path in (('summary', '/api/v1/runs/1/summary'),
-                               ('regression result', f'/api/v1/runs/1/samples/{size // 2 + 6}')):
+                               ('regression result', f'/api/v1/runs/1/samples/{size // 2 + 6}'),
+                               ('results, page of 100', '/api/v1/runs/1/samples?limit=100'),
+                               ('failed results, page 100', '/api/v1/runs/1/samples?status=fail&limit=100'),
+                               ('runs list', '/api/v1/runs')):
                 numbers = measure(client, engine, path, token, args.requests)
                 print(f'{size:>6}  {name:<26}  {numbers["statements"]:>10}  {numbers["median"]:>9.1f}  '
                       f'{numbers["p95"]:>8.1f}  {numbers["peak_mib"]:>8.1f}', flush=True)
