@@ -104,8 +104,9 @@ def serve_demo(host: str = '127.0.0.1', port: int = 5000) -> None:
     print(f'Demo database: {app.config["DATABASE_URI"]}')
     print(f'To mint more tokens: export API_JWT_SECRET={secret}; flask --app run api token create --user carol')
     print(f'Token for "carol", valid 30 days:\n{token}\nTry:')
-    for path in (f'/runs/{ids["completed_run"]}/summary', f'/runs/{ids["testing_run"]}/summary',
-                 f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}'):
+    for path in (f'/runs/{ids["completed_run"]}/summary', f'/runs/{ids["completed_run"]}/samples?status=fail',
+                 f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}', f'/runs/{ids["testing_run"]}/summary',
+                 '/runs?state=completed'):
         print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}{path}'")
     sys.stdout.flush()
     run_simple(host, port, app, threaded=True)

@@ -113,7 +113,7 @@ def _bearer_token() -> str:
     if parts[0].lower() != 'bearer':
         raise _unauthorized('missing')
     if len(parts) != 2:
-        raise _unauthorized('invalid', 'The Authorization header must be "Bearer" and one token.')
+        raise _unauthorized('invalid', 'The Authorization header must be the Bearer scheme and one token.')
     token = parts[1]
     if len(token) > MAX_TOKEN_LENGTH or not _JWT_SHAPE.match(token):
         raise _unauthorized('invalid', 'The token is malformed.')

@@ -110,6 +110,7 @@ def _load(schema: Schema, values: Mapping[str, Any], where: str) -> Dict[str, An
             raise ApiError(400, f'Unknown {where} parameter {name[:100]}.',
                            {'parameter': name[:100], 'in': where, 'allowed': sorted(schema.fields)}) from None
         reason = messages[name][0] if isinstance(messages, dict) and isinstance(messages[name], list) else ''
+        reason = reason[:1].lower() + reason[1:]
         raise ApiError(400, f'Invalid {name}: {reason}'.rstrip(': '),
                        {'parameter': name, 'in': where, **_allowed(field)}) from None
 

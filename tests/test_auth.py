@@ -110,6 +110,9 @@ def telltales(tokens: Iterable[str]) -> List[str]:
     return found
 
 
+CHALLENGE = re.compile(r'Bearer realm="[^"\\]*"(, [a-z_]+="[^"\\]*")*')
+
+
 def assert_refused(response: Any, caplog: pytest.LogCaptureFixture, *tokens: str, status: int = 401,
                    reason: Optional[str] = None) -> Dict[str, Any]:
     """The refusal is in the spec's shape, with its challenge, and repeats no token anywhere."""
@@ -120,6 +123,8 @@ def assert_refused(response: Any, caplog: pytest.LogCaptureFixture, *tokens: str
     assert isinstance(body['details'], dict)
     challenge = response.headers.get('WWW-Authenticate', '')
     assert challenge.startswith(REALM_ONLY)
+    # RFC 6750: auth-params whose quoted strings hold no bare quote or backslash.
+    assert CHALLENGE.fullmatch(challenge), challenge
     if status == 401:
         assert body['code'] == 'unauthorized'
         assert body['message'] == UNAUTHORIZED_MESSAGE
