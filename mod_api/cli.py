@@ -59,7 +59,7 @@ def _find_account(session: Session, name_or_id: str) -> User:
 def create_token(account: str, scopes: tuple, expires_in: Optional[str], label: str) -> None:
     """Mint a token; it is printed alone on the last line, and never shown again."""
     config = current_settings()
-    lifetime = (parse_duration(expires_in) if expires_in
+    lifetime = (parse_duration(expires_in) if expires_in is not None
                 else datetime.timedelta(seconds=config.token_default_lifetime))
     if lifetime.total_seconds() > config.token_max_lifetime:
         raise click.BadParameter(f'at most {config.token_max_lifetime // 86400} days', param_hint='--expires-in')
