@@ -105,7 +105,7 @@ def test_create_sets_the_lifetime(app: Flask, factory: Factory, expires_in: Opti
 
 
 @pytest.mark.parametrize('expires_in', ['366d', '8761h', '53w', '0d', '0s', 'forever', 'never', '-1d', '30',
-                                        '1.5d'])
+                                        '1.5d', ''])
 def test_create_refuses_an_endless_or_nonsense_lifetime(app: Flask, factory: Factory, expires_in: str) -> None:
     factory.account('carol')
     factory.commit()
