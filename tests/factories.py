@@ -12,6 +12,7 @@ import hashlib
 import itertools
 from typing import Any, Iterable, List, Optional, Sequence
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mod_auth.models import Role, User
@@ -165,3 +166,38 @@ class Factory:
         for output in self.outputs(test):
             self.reported(run, test, output)
         return self.result(run, test, exit_code=exit_code)
+
+    def many_finished(self, run: Test, count: int, label: str, sample: Optional[Sample] = None,
+                      category: Optional[str] = None, crash_every: int = 0) -> List[int]:
+        """Add ``count`` active regression tests that all finished in ``run``, in one statement per table.
+
+        Each has one output; even ids match their baseline as stored, odd ids through an accepted variant;
+        with ``crash_every`` N, every Nth id exits with 1 instead of 0. Returns their ids, ascending.
+        """
+        session = self.session
+        sample = sample or self.sample()
+        session.execute(sa.insert(RegressionTest), [
+            {'sample_id': sample.id, 'command': f'-autoprogram -out=srt {index}', 'input_type': InputType.file,
+             'output_type': OutputType.file, 'expected_rc': 0, 'active': True, 'description': label}
+            for index in range(count)])
+        ids = sorted(session.scalars(sa.select(RegressionTest.id).where(RegressionTest.description == label)))
+        if category is not None:
+            link = self._named(Category, category)
+            session.execute(sa.insert(regression_test_category), [
+                {'regression_id': rid, 'category_id': link.id} for rid in ids])
+        rto = RegressionTestOutput
+        session.execute(sa.insert(rto), [
+            {'regression_id': rid, 'correct': sha(f'baseline {rid}'), 'correct_extension': '.srt',
+             'expected_filename': 'out.srt', 'ignore': False} for rid in ids])
+        outputs = session.execute(sa.select(rto.id, rto.regression_id).where(rto.regression_id.in_(ids))).all()
+        session.execute(sa.insert(RegressionTestOutputFiles), [
+            {'regression_test_output_id': output_id, 'file_hashes': sha(f'variant {output_id}')}
+            for output_id, _ in outputs])
+        session.execute(sa.insert(TestResult), [
+            {'test_id': run.id, 'regression_test_id': rid, 'runtime': 100, 'expected_rc': 0,
+             'exit_code': 1 if crash_every and rid % crash_every == 0 else 0} for rid in ids])
+        session.execute(sa.insert(TestResultFile), [
+            {'test_id': run.id, 'regression_test_id': rid, 'regression_test_output_id': output_id,
+             'expected': sha(f'baseline {rid}'), 'got': sha(f'variant {output_id}') if rid % 2 else None}
+            for output_id, rid in outputs])
+        return ids

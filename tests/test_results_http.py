@@ -13,8 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from mod_customized.models import TestFork
-from mod_regression.models import InputType, OutputType, RegressionTest, RegressionTestOutput, RegressionTestOutputFiles
-from mod_test.models import TestResult, TestResultFile, TestStatus, TestType
+from mod_test.models import TestResultFile, TestStatus, TestType
 from tests.factories import T0, sha
 
 ON_MARIADB = os.environ.get('TEST_DATABASE_URI', '').startswith(('mysql', 'mariadb'))
@@ -420,31 +419,6 @@ class ErrorTests:
         assert response.mimetype == 'text/html'
 
 
-def add_bulk_tests(factory, run, sample, size, label):
-    """Add ``size`` active regression tests, one output each, all finished in ``run`` (bulk inserts)."""
-    session = factory.session
-    rto = RegressionTestOutput
-    session.execute(sa.insert(RegressionTest), [
-        {'sample_id': sample.id, 'command': f'-out=srt {index}', 'input_type': InputType.file,
-         'output_type': OutputType.file, 'expected_rc': 0, 'active': True, 'description': label}
-        for index in range(size)])
-    ids = session.scalars(sa.select(RegressionTest.id).where(RegressionTest.description == label)).all()
-    session.execute(sa.insert(rto), [
-        {'regression_id': rid, 'correct': sha(f'baseline {rid}'), 'correct_extension': '.srt',
-         'expected_filename': 'out.srt', 'ignore': False} for rid in ids])
-    outputs = session.execute(sa.select(rto.id, rto.regression_id).where(rto.regression_id.in_(ids))).all()
-    session.execute(sa.insert(RegressionTestOutputFiles), [
-        {'regression_test_output_id': output_id, 'file_hashes': sha(f'variant {output_id}')}
-        for output_id, _ in outputs])
-    session.execute(sa.insert(TestResult), [
-        {'test_id': run.id, 'regression_test_id': rid, 'runtime': 100, 'exit_code': 0, 'expected_rc': 0}
-        for rid in ids])
-    session.execute(sa.insert(TestResultFile), [
-        {'test_id': run.id, 'regression_test_id': rid, 'regression_test_output_id': output_id,
-         'expected': sha(f'baseline {rid}'), 'got': sha(f'variant {output_id}') if rid % 2 else None}
-        for output_id, rid in outputs])
-
-
 def writes(statements):
     """The statements among ``statements`` that change data."""
     return [text for text in statements
@@ -489,12 +463,12 @@ class CostTests:
         first = factory.regression_test(categories=('DVB',), sample=sample)
         run = factory.run()
         factory.finished(run, first)
-        add_bulk_tests(factory, run, sample, 9, 'small')
+        factory.many_finished(run, 9, 'small', sample=sample)
         factory.commit()
         get_json(api, f'/runs/{run.id}/summary')  # the token's first use is recorded once: not counted
         small = measure(api, statements, run, first)
 
-        add_bulk_tests(factory, run, sample, 990, 'large')
+        factory.many_finished(run, 990, 'large', sample=sample)
         factory.commit()
         large = measure(api, statements, run, first)
 

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from mod_customized.models import CustomizedTest
-from mod_regression.models import (Category, InputType, OutputType, RegressionTest, RegressionTestOutput,
-                                   RegressionTestOutputFiles, regression_test_category)
+from mod_regression.models import Category, RegressionTestOutputFiles, regression_test_category
 from mod_sample.models import Tag, sample_tag_association
 from mod_test.models import Fork, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus, TestType
 from run import create_app, db
@@ -78,39 +77,9 @@ def invalid_parameter(api: Api, path: str, parameter: str) -> Dict[str, Any]:
 
 
 def bulk_tests(factory, run, count: int, label: str) -> List[int]:
-    """Add ``count`` active regression tests, all finished in ``run``, with categories, tags and variants.
-
-    Bulk inserts: one statement per table, whatever ``count``. Even ids pass as stored, odd ids through an
-    accepted variant, every fifth one crashes.
-    """
-    session = factory.session
+    """Add ``count`` finished regression tests with a category and tags; every fifth one crashes."""
     sample = factory.sample(tags=(f'{label}-tag', 'shared-tag'))
-    category = Category(name=f'{label}-category', description=label)
-    session.add(category)
-    session.flush()
-    session.execute(sa.insert(RegressionTest), [
-        {'sample_id': sample.id, 'command': f'-autoprogram -out=srt {index}', 'input_type': InputType.file,
-         'output_type': OutputType.file, 'expected_rc': 0, 'active': True, 'description': label}
-        for index in range(count)])
-    test_ids = sorted(session.scalars(sa.select(RegressionTest.id).where(RegressionTest.description == label)))
-    session.execute(sa.insert(regression_test_category), [
-        {'regression_id': rid, 'category_id': category.id} for rid in test_ids])
-    rto = RegressionTestOutput
-    session.execute(sa.insert(rto), [
-        {'regression_id': rid, 'correct': sha(f'baseline {rid}'), 'correct_extension': '.srt',
-         'expected_filename': 'out.srt', 'ignore': False} for rid in test_ids])
-    outputs = session.execute(sa.select(rto.id, rto.regression_id).where(rto.regression_id.in_(test_ids))).all()
-    session.execute(sa.insert(RegressionTestOutputFiles), [
-        {'regression_test_output_id': output_id, 'file_hashes': sha(f'variant {output_id}')}
-        for output_id, _ in outputs])
-    session.execute(sa.insert(TestResult), [
-        {'test_id': run.id, 'regression_test_id': rid, 'runtime': 100, 'exit_code': 0 if rid % 5 else 1,
-         'expected_rc': 0} for rid in test_ids])
-    session.execute(sa.insert(TestResultFile), [
-        {'test_id': run.id, 'regression_test_id': rid, 'regression_test_output_id': output_id,
-         'expected': sha(f'baseline {rid}'), 'got': sha(f'variant {output_id}') if rid % 2 else None}
-        for output_id, rid in outputs])
-    return test_ids
+    return factory.many_finished(run, count, label, sample=sample, category=f'{label}-category', crash_every=5)
 
 
 # --- GET /runs -----------------------------------------------------------------------------------------------------
