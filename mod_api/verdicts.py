@@ -204,6 +204,13 @@ def _crashed(result: Optional[Result]) -> bool:
     return result is not None and result.exit_code != result.expected_rc
 
 
+def _exit_codes(result: Optional[Result]) -> Optional[str]:
+    """Name the exit codes when they differ (a crash), else None."""
+    if result is None or not _crashed(result):
+        return None
+    return f'exit code {result.exit_code}, expected {result.expected_rc}'
+
+
 def _decide(record: RegressionTestRecord, state: RunState,
             outputs: Sequence[Output], rows: Dict[int, ResultFile]) -> Tuple[Status, str]:
     """Apply the decision table; first matching line wins."""
@@ -218,12 +225,12 @@ def _decide(record: RegressionTestRecord, state: RunState,
             return Status.skipped, 'Not run: the run completed without running it, and it expects no output.'
     if result is None and rows and not state.finished:  # line 3
         return Status.running, f'Running: {len(rows)} of {_plural(len(outputs), "output")} reported so far.'
+    exit_codes = _exit_codes(result)
     if outputs and not rows:  # line 6
-        crash = (f' (exit code {result.exit_code}, expected {result.expected_rc})'
-                 if result is not None and _crashed(result) else '')
+        crash = f' ({exit_codes})' if exit_codes else ''
         return Status.missing_output, f'No output produced{crash}; {_plural(len(outputs), "output")} expected.'
-    if result is not None and _crashed(result):  # line 7
-        return Status.fail, f'Exit code {result.exit_code}, expected {result.expected_rc}.'
+    if exit_codes:  # line 7
+        return Status.fail, f'{exit_codes[0].upper()}{exit_codes[1:]}.'
     differing = [o for o in outputs if o.output_id in rows and not _matches(o, rows[o.output_id])]
     if differing:  # line 8
         first = differing[0]

@@ -44,8 +44,8 @@ TEST_SECRET = 'test-secret-of-the-api-at-least-32-bytes-long'
 def app_config(database_uri: str, **overrides: Any) -> Dict[str, Any]:
     """The config every test app starts from.
 
-    A token's "last used" time is written at most daily here, so that requests
-    write nothing; tests of that write lower it.
+    A token's "last used" time is written on its first use, then at most daily
+    here, so that later requests write nothing; tests of that write lower it.
     """
     return {'TESTING': True, 'DATABASE_URI': database_uri, 'API_JWT_SECRET': TEST_SECRET,
             'API_TOKEN_LAST_USED_RESOLUTION': 86400, **overrides}
