@@ -22,10 +22,13 @@ from sqlalchemy.orm import Session
 
 from mod_auth.models import Role, User
 from mod_customized.models import CustomizedTest, TestFork
-from mod_regression.models import (Category, InputType, OutputType, RegressionTest, RegressionTestOutput,
-                                   RegressionTestOutputFiles, regression_test_category)
+from mod_regression.models import (Category, InputType, OutputType,
+                                   RegressionTest, RegressionTestOutput,
+                                   RegressionTestOutputFiles,
+                                   regressionTestLinkTable)
 from mod_sample.models import Sample, Tag, sample_tag_association
-from mod_test.models import Fork, Test, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus, TestType
+from mod_test.models import (Fork, Test, TestPlatform, TestProgress,
+                             TestResult, TestResultFile, TestStatus, TestType)
 
 START = datetime.datetime(2026, 11, 20, 14, 0, 0)
 
@@ -90,8 +93,8 @@ def seed(session: Session) -> Dict[str, int]:
         session.add(test)
         session.flush()
         for name in names:
-            session.execute(regression_test_category.insert().values(regression_id=test.id,
-                                                                     category_id=categories[name].id))
+            session.execute(regressionTestLinkTable.insert().values(regression_id=test.id,
+                                                                    category_id=categories[name].id))
         for index in range(outputs):
             extension = '.srt' if index == 0 else '.xml'
             session.add(RegressionTestOutput(regression_id=test.id, correct=sha(f'baseline {test.id}.{index}'),

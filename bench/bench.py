@@ -28,15 +28,17 @@ import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# Imported once the repository's root is on the path; isort would move them above that line.
+# isort: off
 from database import Base  # noqa: E402
 from mod_api.auth import RUNS_READ, issue_token  # noqa: E402
 from mod_auth.models import User  # noqa: E402
-from mod_regression.models import Category  # noqa: E402
-from mod_regression.models import (RegressionTest, RegressionTestOutput, RegressionTestOutputFiles,  # noqa: E402
-                                   regression_test_category)
+from mod_regression.models import Category, RegressionTest, RegressionTestOutput  # noqa: E402
+from mod_regression.models import RegressionTestOutputFiles, regressionTestLinkTable  # noqa: E402
 from mod_sample.models import Sample, Tag, sample_tag_association  # noqa: E402
 from mod_test.models import Fork, Test, TestProgress, TestResult, TestResultFile  # noqa: E402
 from run import create_app, db  # noqa: E402
+# isort: on
 
 SECRET = 'benchmark-secret-that-is-long-enough-for-hs256'
 T0 = datetime.datetime(2026, 11, 1, 12, 0, 0)
@@ -89,7 +91,7 @@ def seed(connection: sa.Connection, size: int) -> None:
             got = {6: sha(f'other {output_id}'), 9: sha(f'variant {output_id}')}.get(kind)
             files.append({'test_id': 1, 'regression_test_id': test_id, 'regression_test_output_id': output_id,
                           'expected': correct, 'got': got})
-    for table, rows in ((RegressionTest, tests), (regression_test_category, links),
+    for table, rows in ((RegressionTest, tests), (regressionTestLinkTable, links),
                         (RegressionTestOutput, outputs), (RegressionTestOutputFiles, variants),
                         (TestResult, results), (TestResultFile, files)):
         for start in range(0, len(rows), 5000):

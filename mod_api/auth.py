@@ -15,17 +15,18 @@ import functools
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, TypeVar, cast
+from typing import (Any, Callable, Dict, Optional, Sequence, Tuple, TypeVar,
+                    cast)
 
 import jwt
 import sqlalchemy as sa
 from flask import g, request
 
-from mod_api.config import current as current_settings
 from mod_api.errors import ApiError
 from mod_api.limits import limited, preflight
 from mod_api.models import AccessToken
 from mod_api.queries import DbSession
+from mod_api.settings import current as current_settings
 from mod_auth.models import User
 
 #: The scope of every read endpoint.
@@ -71,6 +72,7 @@ def issue_token(session: DbSession, user: User, scopes: Sequence[str], lifetime:
                 label: str = '', now: Optional[datetime.datetime] = None) -> Tuple[str, AccessToken]:
     """Sign a token for ``user`` and record it; the caller commits. Returns the token and its row."""
     config = current_settings()
+    config.signing_secret()  # refuse before anything is written
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ValueError(f'unknown scope {", ".join(unknown)}; known: {", ".join(SCOPES)}' if unknown
@@ -87,7 +89,7 @@ def issue_token(session: DbSession, user: User, scopes: Sequence[str], lifetime:
         'iss': config.jwt_issuer, 'aud': config.jwt_audience, 'sub': str(user.id), 'scope': row.scopes,
         'iat': _timestamp(issued), 'exp': _timestamp(expires), 'jti': row.jti,
     }
-    return jwt.encode(claims, config.jwt_secret, algorithm='HS256'), row
+    return jwt.encode(claims, config.signing_secret(), algorithm='HS256'), row
 
 
 def _timestamp(moment: datetime.datetime) -> int:
@@ -124,7 +126,7 @@ def _decode(token: str) -> Dict[str, Any]:
     config = current_settings()
     try:
         claims = jwt.decode(
-            token, config.jwt_secret, algorithms=['HS256'], audience=config.jwt_audience,
+            token, config.signing_secret(), algorithms=['HS256'], audience=config.jwt_audience,
             issuer=config.jwt_issuer, leeway=config.jwt_leeway,
             options={'require': REQUIRED_CLAIMS, 'strict_aud': True})
     except jwt.ExpiredSignatureError:

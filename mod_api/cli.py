@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from database import create_session
 from mod_api.auth import RUNS_READ, SCOPES, issue_token, utcnow
-from mod_api.config import current as current_settings
 from mod_api.models import AccessToken
+from mod_api.settings import UNCONFIGURED_MESSAGE
+from mod_api.settings import current as current_settings
 from mod_auth.models import User
 
 token_cli = AppGroup('token', help='Mint, list and revoke bearer tokens of the API.')
@@ -59,6 +60,8 @@ def _find_account(session: Session, name_or_id: str) -> User:
 def create_token(account: str, scopes: tuple, expires_in: Optional[str], label: str) -> None:
     """Mint a token; it is printed alone on the last line, and never shown again."""
     config = current_settings()
+    if not config.configured:
+        raise click.ClickException(UNCONFIGURED_MESSAGE)
     lifetime = (parse_duration(expires_in) if expires_in is not None
                 else datetime.timedelta(seconds=config.token_default_lifetime))
     if lifetime.total_seconds() > config.token_max_lifetime:

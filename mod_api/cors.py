@@ -15,7 +15,7 @@ from flask import Response, request
 from flask_cors import CORS
 
 from mod_api.blueprint import mod_api
-from mod_api.config import Settings
+from mod_api.settings import Settings
 
 EXPOSED_HEADERS = ['ETag', 'Retry-After', 'WWW-Authenticate', 'X-RateLimit-Limit', 'X-RateLimit-Remaining',
                    'X-RateLimit-Reset']

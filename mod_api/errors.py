@@ -14,7 +14,8 @@ from typing import Any, Dict, Mapping, Optional
 
 from flask import Response, request
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
+from werkzeug.exceptions import (HTTPException, MethodNotAllowed,
+                                 default_exceptions)
 
 from mod_api.blueprint import mod_api
 from mod_api.responses import json_response

@@ -25,9 +25,9 @@ from flask import Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mod_api.config import Settings
-from mod_api.config import current as current_settings
 from mod_api.errors import ApiError
+from mod_api.settings import Settings
+from mod_api.settings import current as current_settings
 
 R = TypeVar('R')
 _EXTENSION = 'mod_api.limits'

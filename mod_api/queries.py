@@ -28,10 +28,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from mod_api.verdicts import Output, RegressionTestRecord, Result, ResultFile
 from mod_auth.models import User
 from mod_customized.models import CustomizedTest, TestFork
-from mod_regression.models import (Category, RegressionTest, RegressionTestOutput, RegressionTestOutputFiles,
-                                   regression_test_category)
+from mod_regression.models import (Category, RegressionTest,
+                                   RegressionTestOutput,
+                                   RegressionTestOutputFiles,
+                                   regressionTestLinkTable)
 from mod_sample.models import Tag, sample_tag_association
-from mod_test.models import Fork, Test, TestProgress, TestResult, TestResultFile, TestType
+from mod_test.models import (Fork, Test, TestProgress, TestResult,
+                             TestResultFile, TestType)
 
 #: The host's session: ``g.db`` is a scoped session in the platform.
 DbSession = Union[Session, scoped_session]
@@ -85,6 +88,16 @@ def _exactly_default(element: exactly, compiler: Any, **kw: Any) -> str:
 @compiles(exactly, 'mariadb')
 def _exactly_mysql(element: exactly, compiler: Any, **kw: Any) -> str:
     return f'BINARY {compiler.process(element.clauses, **kw)}'
+
+
+def stored(column: Any) -> Any:
+    """Compare an enum column by its stored string.
+
+    The platform's enum type turns a bound value into ``value.value`` and
+    fails on a plain string; coercing the column to a string type (no SQL
+    CAST) binds the string as it is, in the platform and in any host.
+    """
+    return sa.type_coerce(column, sa.String(50))
 
 
 def _enum_value(value: object) -> Optional[str]:
@@ -161,16 +174,16 @@ def load_run(session: DbSession, run_id: int) -> Optional[RunFacts]:
 def _run_conditions(filters: RunFilters) -> List[sa.ColumnElement]:
     conditions: List[sa.ColumnElement] = []
     if filters.platform is not None:
-        conditions.append(Test.platform == filters.platform)
+        conditions.append(stored(Test.platform) == filters.platform)
     if filters.branch is not None:
         conditions.append(exactly(Test.branch) == filters.branch)
     if filters.commit_prefix is not None:
         # Validated as hexadecimal digits: nothing to escape in the pattern.
         conditions.append(Test.commit.like(f'{filters.commit_prefix.lower()}%'))
     if filters.pr_nr is not None:
-        conditions.append(sa.and_(Test.test_type == TestType.pull_request.value, Test.pr_nr == filters.pr_nr))
+        conditions.append(sa.and_(stored(Test.test_type) == TestType.pull_request.value, Test.pr_nr == filters.pr_nr))
     if filters.state is not None:
-        last = _progress(TestProgress.status, newest=True)
+        last = _progress(stored(TestProgress.status), newest=True)
         conditions.append(last.is_(None) if filters.state == 'queued' else last == filters.state)
     return conditions
 
@@ -225,8 +238,8 @@ def _in_scope(column: Any, run: RunFacts, filters: ResultFilters) -> sa.ColumnEl
         conditions.append(column == filters.regression_id)
     if filters.category is not None:
         conditions.append(column.in_(
-            sa.select(regression_test_category.c.regression_id)
-            .join(Category, Category.id == regression_test_category.c.category_id)
+            sa.select(regressionTestLinkTable.c.regression_id)
+            .join(Category, Category.id == regressionTestLinkTable.c.category_id)
             .where(exactly(Category.name) == filters.category)))
     if filters.tag is not None:
         conditions.append(column.in_(
@@ -307,10 +320,10 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
         sa.select(RegressionTest.id, RegressionTest.sample_id, RegressionTest.command,
                   sa.literal('test').label('kind'), sa.cast(none, sa.String).label('name'))
         .where(RegressionTest.id.in_(ids)),
-        sa.select(regression_test_category.c.regression_id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text),
+        sa.select(regressionTestLinkTable.c.regression_id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text),
                   sa.literal('category'), Category.name)
-        .join(Category, Category.id == regression_test_category.c.category_id)
-        .where(regression_test_category.c.regression_id.in_(ids)),
+        .join(Category, Category.id == regressionTestLinkTable.c.category_id)
+        .where(regressionTestLinkTable.c.regression_id.in_(ids)),
         sa.select(RegressionTest.id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text), sa.literal('tag'), Tag.name)
         .join(sample_tag_association, sample_tag_association.c.sample_id == RegressionTest.sample_id)
         .join(Tag, Tag.id == sample_tag_association.c.tag_id)

@@ -18,9 +18,12 @@ from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.limits import limited, preflight
 from mod_api.responses import conditional_json, json_response
-from mod_api.schemas import (RegressionResultListQuerySchema, RegressionResultPathSchema, RunListQuerySchema,
-                             RunPathSchema, dump_regression_result, dump_regression_result_list, dump_run_detail,
-                             dump_run_list, dump_run_summary, parse_path, parse_query, run_item)
+from mod_api.schemas import (RegressionResultListQuerySchema,
+                             RegressionResultPathSchema, RunListQuerySchema,
+                             RunPathSchema, dump_regression_result,
+                             dump_regression_result_list, dump_run_detail,
+                             dump_run_list, dump_run_summary, parse_path,
+                             parse_query, run_item)
 from mod_api.verdicts import classify, count, run_state
 
 View = TypeVar('View', bound=Callable[..., Any])

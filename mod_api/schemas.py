@@ -16,7 +16,8 @@ from werkzeug.datastructures import MultiDict
 
 from mod_api.errors import ApiError
 from mod_api.queries import Description, ProgressStep, RunFacts
-from mod_api.verdicts import Counts, Status, Verdict, duration_ms, run_state, triggered_by
+from mod_api.verdicts import (Counts, Status, Verdict, duration_ms, run_state,
+                              triggered_by)
 
 # The platform's INTEGER columns are signed 32-bit (MariaDB's INT).
 MAX_ID = 2147483647
@@ -298,8 +299,12 @@ class RegressionResultListSchema(Schema):
 
 
 def _iso(moment: Optional[datetime.datetime]) -> Optional[str]:
-    """Write a stored (naive, UTC) time as ISO 8601 with a Z."""
-    return None if moment is None else moment.replace(microsecond=0).isoformat() + 'Z'
+    """Write a stored UTC time as ISO 8601 with a Z (naive as most drivers return it, or aware)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + 'Z'
 
 
 def run_item(run: RunFacts, links: Mapping[str, str]) -> Dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base, DeclEnum
 
-regression_test_category = sa.Table(
+regressionTestLinkTable = sa.Table(
     'regression_test_category', Base.metadata,
     sa.Column('regression_id', sa.Integer, sa.ForeignKey('regression_test.id', ondelete='CASCADE'),
               primary_key=True),

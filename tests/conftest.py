@@ -7,14 +7,16 @@ import datetime
 import functools
 import os
 import re
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_core import OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.contrib.werkzeug import (WerkzeugOpenAPIRequest,
+                                           WerkzeugOpenAPIResponse)
 from openapi_core.exceptions import OpenAPIError
 from werkzeug.test import EnvironBuilder
 

@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 
 from mod_auth.models import Role, User
 from mod_customized.models import CustomizedTest, TestFork
-from mod_regression.models import (Category, InputType, OutputType, RegressionTest, RegressionTestOutput,
-                                   RegressionTestOutputFiles, regression_test_category)
+from mod_regression.models import (Category, InputType, OutputType,
+                                   RegressionTest, RegressionTestOutput,
+                                   RegressionTestOutputFiles,
+                                   regressionTestLinkTable)
 from mod_sample.models import Sample, Tag, sample_tag_association
-from mod_test.models import Fork, Test, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus, TestType
+from mod_test.models import (Fork, Test, TestPlatform, TestProgress,
+                             TestResult, TestResultFile, TestStatus, TestType)
 
 T0 = datetime.datetime(2026, 11, 1, 12, 0, 0)
 
@@ -115,7 +118,7 @@ class Factory:
         self.session.flush()
         for name in categories:
             category = self._named(Category, name)
-            link = regression_test_category.insert().values(regression_id=test.id, category_id=category.id)
+            link = regressionTestLinkTable.insert().values(regression_id=test.id, category_id=category.id)
             self.session.execute(link)
         for index in range(outputs):
             self.output(test, extension='.srt' if index == 0 else f'.{index}.srt')
@@ -183,7 +186,7 @@ class Factory:
         ids = sorted(session.scalars(sa.select(RegressionTest.id).where(RegressionTest.description == label)))
         if category is not None:
             link = self._named(Category, category)
-            session.execute(sa.insert(regression_test_category), [
+            session.execute(sa.insert(regressionTestLinkTable), [
                 {'regression_id': rid, 'category_id': link.id} for rid in ids])
         rto = RegressionTestOutput
         session.execute(sa.insert(rto), [

@@ -28,8 +28,8 @@ from flask.testing import FlaskClient
 
 from mod_api import queries
 from mod_api.auth import utcnow
-from mod_api.config import DEFAULTS
 from mod_api.models import AccessToken
+from mod_api.settings import DEFAULTS
 from mod_auth.models import User
 from run import create_app, db
 from tests.conftest import TEST_SECRET, app_config, mint
@@ -494,17 +494,29 @@ def test_last_used_is_not_rewritten_within_the_resolution(app: Flask, client: Fl
     assert not [s for s in seen if not s.lstrip().upper().startswith('SELECT')]
 
 
-# -- the host refuses to start without a usable secret ----------------------------------------------------
+# -- without a usable secret the host starts, and the API says it is not configured ----------------------
 
 
 @pytest.mark.parametrize('secret', [None, '', 'x' * 31, 'é' * 15])
-def test_the_host_refuses_a_missing_or_short_secret(database_uri: str, secret: Optional[str]) -> None:
-    with pytest.raises(RuntimeError) as refused:
-        create_app(app_config(database_uri, API_JWT_SECRET=secret))
-    message = str(refused.value)
-    assert 'API_JWT_SECRET' in message
-    assert '32 bytes' in message
-    assert 'secrets.token_urlsafe' in message
+def test_without_a_usable_secret_the_host_starts_and_the_api_answers_503(
+        database_uri: str, secret: Optional[str], caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger='mod_api'):
+        started = create_app(app_config(database_uri, API_JWT_SECRET=secret))
+    logged = [r for r in caplog.records if r.name == 'mod_api' and r.levelno == logging.ERROR]
+    assert len(logged) == 1 and 'API_JWT_SECRET' in logged[0].getMessage()
+    try:
+        client = started.test_client()
+        assert client.get('/').status_code == 200  # the host's own pages keep working
+        for path in ('/api/v1/runs/1/summary', '/api/v1/runs', '/api/v1/openapi.json', '/api/v1/nowhere'):
+            answer = client.get(path, headers={'Authorization': 'Bearer x.y.z'})
+            assert answer.status_code == 503, path
+            body = answer.get_json()
+            assert body['code'] == 'api_not_configured', path
+            assert body['details'] == {'setting': 'API_JWT_SECRET'}
+            assert '32 bytes' in body['message'] and 'secrets.token_urlsafe' in body['message']
+    finally:
+        with started.app_context():
+            db.engine.dispose()
 
 
 @pytest.mark.parametrize('secret', ['x' * 32, 'é' * 16])

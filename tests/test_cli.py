@@ -18,9 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mod_api.auth import issue_token, utcnow
-from mod_api.config import DEFAULTS
 from mod_api.models import AccessToken
-from tests.conftest import TEST_SECRET
+from mod_api.settings import DEFAULTS
+from run import create_app, db
+from tests.conftest import TEST_SECRET, app_config
 from tests.factories import Factory
 
 DAY = 86400
@@ -214,3 +215,28 @@ def test_revoke_refuses_an_unknown_jti(app: Flask, client: FlaskClient, factory:
     assert invoke(app, 'revoke', jti).exit_code != 0
     assert [row.revoked_at for row in rows(factory)] == [None]
     assert summary(client, run_id, token).status_code == 200
+
+
+def test_without_a_secret_list_and_revoke_work_and_create_refuses_in_one_line(
+        app: Flask, factory: Factory, three_tokens: Dict[str, str], database_uri: str) -> None:
+    unconfigured = create_app(app_config(database_uri, API_JWT_SECRET=None))
+    context = unconfigured.app_context()  # the commands run in the app of the current context
+    context.push()
+    try:
+        listed = invoke(unconfigured, 'list')
+        assert listed.exit_code == 0, listed.output
+        for token in three_tokens.values():
+            assert decode_unverified(token)['jti'] in listed.output
+        jti = decode_unverified(three_tokens['active'])['jti']
+        revoked = invoke(unconfigured, 'revoke', jti)
+        assert revoked.exit_code == 0, revoked.output
+        assert [row.revoked_at is not None for row in rows(factory) if row.jti == jti] == [True]
+        refused = invoke(unconfigured, 'create', '--user', 'alice')
+        assert refused.exit_code == 1, refused.output
+        assert 'Traceback' not in refused.output
+        lines = [line for line in refused.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith('Error: ') and 'API_JWT_SECRET' in lines[0], refused.output
+        assert len(rows(factory)) == 3
+    finally:
+        db.engine.dispose()
+        context.pop()

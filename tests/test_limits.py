@@ -19,7 +19,8 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Any, Callable, Dict, Iterator, List, NoReturn, Optional, Tuple
+from typing import (Any, Callable, Dict, Iterator, List, NoReturn, Optional,
+                    Tuple)
 
 import jwt
 import pytest
@@ -31,8 +32,8 @@ from flask.testing import FlaskClient
 from database import Base
 from mod_api import mod_api, queries
 from mod_api.auth import utcnow
-from mod_api.config import DEFAULTS
 from mod_api.models import AccessToken
+from mod_api.settings import DEFAULTS
 from run import create_app, db
 from tests.conftest import TEST_SECRET, app_config, mint
 from tests.factories import Factory

@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from flask import Flask
 
 from mod_customized.models import CustomizedTest
-from mod_regression.models import Category, RegressionTestOutputFiles, regression_test_category
+from mod_regression.models import (Category, RegressionTestOutputFiles,
+                                   regressionTestLinkTable)
 from mod_sample.models import Tag, sample_tag_association
-from mod_test.models import Fork, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus, TestType
+from mod_test.models import (Fork, TestPlatform, TestProgress, TestResult,
+                             TestResultFile, TestStatus, TestType)
 from run import create_app, db
 from tests.conftest import Api, app_config
 from tests.factories import T0, sha
@@ -713,8 +715,8 @@ def _add_category(world):
     category = Category(name='ATSC', description='ATSC')
     world['session'].add(category)
     world['session'].flush()
-    world['session'].execute(sa.insert(regression_test_category).values(regression_id=world['t1'].id,
-                                                                        category_id=category.id))
+    world['session'].execute(sa.insert(regressionTestLinkTable).values(regression_id=world['t1'].id,
+                                                                       category_id=category.id))
 
 
 def _rename_category(world):

@@ -10,9 +10,10 @@ import re
 
 import pytest
 
-from mod_api.verdicts import (MAX_LISTED_OUTPUTS, MAX_MESSAGE_LENGTH, Output, OutputStatus, RegressionTestRecord,
-                              Result, ResultFile, RunState, Status, classify, count, duration_ms, run_state,
-                              triggered_by)
+from mod_api.verdicts import (MAX_LISTED_OUTPUTS, MAX_MESSAGE_LENGTH, Output,
+                              OutputStatus, RegressionTestRecord, Result,
+                              ResultFile, RunState, Status, classify, count,
+                              duration_ms, run_state, triggered_by)
 
 
 def _sha(text):

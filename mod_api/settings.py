@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Tuple, cast
+from typing import Any, Mapping, Optional, Tuple, cast
 
 from flask import current_app
 from limits import parse_many
 
-#: Every key, with its default. ``API_JWT_SECRET`` has none: the host must set it.
+#: Every key, with its default. ``API_JWT_SECRET`` has none: until the host sets it, the API answers 503.
 DEFAULTS: Mapping[str, Any] = {
-    # HMAC secret that signs bearer tokens (HS256); at least 32 bytes. Required.
+    # HMAC secret that signs bearer tokens (HS256); at least 32 bytes. Without it the API is not configured.
     'API_JWT_SECRET': None,
     # Issuer and audience written into, and required of, every token.
     'API_JWT_ISSUER': 'sample-platform',
@@ -47,13 +47,16 @@ DEFAULTS: Mapping[str, Any] = {
 MIN_SECRET_BYTES = 32
 SECRET_HINT = ('set API_JWT_SECRET to a random value of at least 32 bytes, for example the output of: '
                'python3 -c "import secrets; print(secrets.token_urlsafe(48))"')
+UNCONFIGURED_MESSAGE = (f'The API is not configured: API_JWT_SECRET is missing or shorter than {MIN_SECRET_BYTES} '
+                        f'bytes; {SECRET_HINT}')
 
 
 @dataclass(frozen=True)
 class Settings:
     """The API's configuration, typed and checked."""
 
-    jwt_secret: str
+    #: None when the secret is missing or too short: the API then answers 503 ``api_not_configured``.
+    jwt_secret: Optional[str]
     jwt_issuer: str
     jwt_audience: str
     jwt_leeway: int
@@ -67,6 +70,21 @@ class Settings:
     ratelimit_key_prefix: str
     ratelimit_trusted_proxies: int
     cors_origins: Tuple[str, ...]
+
+    @property
+    def configured(self) -> bool:
+        """Whether the API can serve: it has a usable signing secret."""
+        return self.jwt_secret is not None
+
+    def signing_secret(self) -> str:
+        """Return the signing secret, or raise :class:`NotConfigured` saying how to set it."""
+        if self.jwt_secret is None:
+            raise NotConfigured(UNCONFIGURED_MESSAGE)
+        return self.jwt_secret
+
+
+class NotConfigured(RuntimeError):
+    """The API has no usable signing secret (``API_JWT_SECRET``)."""
 
 
 def current() -> Settings:
@@ -113,14 +131,17 @@ def _origins(config: Mapping[str, Any], key: str) -> Tuple[str, ...]:
 
 
 def load(config: Mapping[str, Any]) -> Settings:
-    """Read and check the API's settings from a Flask config, refusing a missing or short secret."""
+    """Read and check the API's settings from a Flask config.
+
+    A missing or short secret leaves the API unconfigured (``jwt_secret`` None)
+    rather than stopping the host: the platform's pages must keep working.
+    Any other bad value stops the host with a message naming the key.
+    """
     values = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS}}
     secret = values['API_JWT_SECRET']
-    if not secret or len(str(secret).encode()) < MIN_SECRET_BYTES:
-        raise RuntimeError(f'mod_api cannot start: API_JWT_SECRET is missing or shorter than '
-                           f'{MIN_SECRET_BYTES} bytes; {SECRET_HINT}')
+    usable = bool(secret) and len(str(secret).encode()) >= MIN_SECRET_BYTES
     return Settings(
-        jwt_secret=str(secret),
+        jwt_secret=str(secret) if usable else None,
         jwt_issuer=str(values['API_JWT_ISSUER']),
         jwt_audience=str(values['API_JWT_AUDIENCE']),
         jwt_leeway=_int(values, 'API_JWT_LEEWAY'),
