@@ -1,9 +1,14 @@
 """mod_api: the API's own table of issued bearer tokens.
 
-The first revision of the independent ``mod_api`` branch: it has no parent,
-so it applies on top of whatever head the platform's chain is at, and on an
-empty database alike. Upgrade with ``flask db upgrade mod_api@head`` (or
-``heads``); remove with ``flask db downgrade mod_api@base``.
+In this repository it has no parent. ``install_into_platform.py`` copies it
+into the platform with ``down_revision`` set to the platform's head at that
+time, so that the platform keeps exactly one head and its plain
+``flask db upgrade`` (deploy.sh) applies it; downgrading to that parent
+removes the table. The label ``mod_api`` names this revision in both homes.
+
+The platform creates every table of its models on each request
+(``create_all``), so the table may exist before this revision runs: then it
+is left as it is.
 
 Revision ID: a1e5c0de7001
 Revises:
@@ -19,8 +24,13 @@ branch_labels = ('mod_api',)
 depends_on = None
 
 
+TABLE = 'api_access_token'
+
+
 def upgrade():
     """Create ``api_access_token`` (not ``api_token``: platform builds from mid-2026 have that one)."""
+    if sa.inspect(op.get_bind()).has_table(TABLE):
+        return
     op.create_table(
         'api_access_token',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -41,5 +51,7 @@ def upgrade():
 
 def downgrade():
     """Drop ``api_access_token``."""
+    if not sa.inspect(op.get_bind()).has_table(TABLE):
+        return
     op.drop_index('ix_api_access_token_user_id', table_name='api_access_token')
     op.drop_table('api_access_token')
