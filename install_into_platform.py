@@ -112,7 +112,7 @@ def remove_companions(platform: Path) -> List[str]:
 
 
 def _our_modules() -> Set[str]:
-    """The importable names inside our package (``mod_api.auth``, ...)."""
+    """List the importable names inside our package (``mod_api.auth``, ...)."""
     modules = {PACKAGE}
     for name in _package_files(HERE / PACKAGE):
         if name.suffix == '.py':
@@ -135,13 +135,14 @@ def dangling_imports(platform: Path) -> List[str]:
             continue
         for node in ast.walk(tree):
             names: Iterable[str] = ()
+            line = getattr(node, 'lineno', 0)
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             for name in names:
                 if (name == PACKAGE or name.startswith(PACKAGE + '.')) and name not in known:
-                    found.append(f'{relative}:{node.lineno} imports {name}')
+                    found.append(f'{relative}:{line} imports {name}')
     return found
 
 
@@ -167,13 +168,13 @@ def _revisions(versions: Path, skip: str) -> Dict[str, Tuple[str, ...]]:
             graph[revision] = ()
         elif isinstance(parent, str):
             graph[revision] = (parent,)
-        else:
-            graph[revision] = tuple(str(p) for p in parent)  # type: ignore[union-attr]
+        elif isinstance(parent, (tuple, list)):
+            graph[revision] = tuple(str(p) for p in parent)
     return graph
 
 
 def platform_heads(versions: Path) -> List[str]:
-    """The heads of the platform's own chain (our revision left out)."""
+    """Return the heads of the platform's own chain (our revision left out)."""
     graph = _revisions(versions, skip=MIGRATION.name)
     parents = {parent for values in graph.values() for parent in values}
     return sorted(revision for revision in graph if revision not in parents)
@@ -204,7 +205,7 @@ def install_migration(platform: Path) -> List[str]:
 
 
 def our_requirements() -> List[str]:
-    """The lines between the mod_api markers of our requirements.txt."""
+    """Return the requirement lines between the mod_api markers of our requirements.txt."""
     lines = REQUIREMENTS.read_text(encoding='utf-8').splitlines()
     try:
         start, end = lines.index(REQUIREMENTS_START), lines.index(REQUIREMENTS_END)
@@ -214,7 +215,7 @@ def our_requirements() -> List[str]:
 
 
 def _requirement_name(line: str) -> Optional[str]:
-    """The normalized distribution a requirement line names (None for comments and options)."""
+    """Return the normalized distribution a requirement line names (None for comments and options)."""
     match = _REQUIREMENT_NAME.match(line.split('#', 1)[0])
     if match is None or line.lstrip().startswith('-'):
         return None

@@ -8,7 +8,7 @@ ran fewer of the remaining tests than the pristine tree.
 
 import sys
 import xml.etree.ElementTree as ElementTree
-from typing import Dict, Tuple
+from typing import Dict, Set, Tuple
 
 
 def outcomes(path: str) -> Dict[Tuple[str, str], str]:
@@ -20,12 +20,16 @@ def outcomes(path: str) -> Dict[Tuple[str, str], str]:
     return found
 
 
+def broken(report: Dict[Tuple[str, str], str]) -> Set[Tuple[str, str]]:
+    """Return the tests of a report that failed or erred."""
+    return {test for test, kind in report.items() if kind in ('failure', 'error')}
+
+
 def main() -> int:
     """Print the comparison; exit 1 on a failure beyond the baseline."""
     pristine, installed = outcomes(sys.argv[1]), outcomes(sys.argv[2])
     removed = tuple(sys.argv[3:])
     baseline = {test: kind for test, kind in pristine.items() if not test[0].startswith(removed)}
-    broken = lambda report: {test for test, kind in report.items() if kind in ('failure', 'error')}  # noqa: E731
     new = sorted(broken(installed) - broken(baseline))
     missing = sorted(set(baseline) - set(installed))
     print(f'  pristine: {len(pristine)} tests, {len(pristine) - len(baseline)} of them removed with the old API, '

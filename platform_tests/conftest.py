@@ -10,7 +10,6 @@ minted by ``flask api token create`` would.
 
 from __future__ import annotations
 
-import itertools
 import os
 from typing import Any, Dict, Iterator
 
@@ -60,14 +59,6 @@ class Api:
 def api(client: Any) -> Api:
     """The API with a valid token."""
     return Api(client)
-
-
-_numbers = itertools.count(1)
-
-
-def unique(prefix: str) -> str:
-    """A name not used before in this test session."""
-    return f'{prefix}-{os.getpid()}-{next(_numbers)}'
 
 
 @pytest.fixture(scope='session')

@@ -16,11 +16,12 @@ import datetime
 import hashlib
 from typing import Any, Dict, List, Optional
 
-from mod_regression.models import (Category, InputType, OutputType, RegressionTest, RegressionTestOutput,
+from mod_regression.models import (Category, InputType, OutputType,
+                                   RegressionTest, RegressionTestOutput,
                                    RegressionTestOutputFiles)
 from mod_sample.models import Sample
-from mod_test.models import (Fork, Test, TestPlatform, TestProgress, TestResult, TestResultFile, TestStatus,
-                             TestType)
+from mod_test.models import (Fork, Test, TestPlatform, TestProgress,
+                             TestResult, TestResultFile, TestStatus, TestType)
 
 T0 = datetime.datetime(2026, 11, 20, 8, 0, 0, tzinfo=datetime.timezone.utc)
 

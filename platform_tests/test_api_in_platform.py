@@ -13,7 +13,6 @@ import textwrap
 from typing import Any, Dict
 
 import pytest
-
 from conftest import Api
 
 # One regression test per line of classification.md that a completed run reaches:
