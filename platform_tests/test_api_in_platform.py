@@ -91,6 +91,35 @@ class VerdictTests:
         assert in_category['data'][0]['category'] == 'DVB-drop-in'
 
 
+class PlatformPageTests:
+    """Where the platform's own test page gives a verdict, the API's agrees with it."""
+
+    #: Where classification.md refines the page (a missing output among present ones, no baseline).
+    REFINED = {'partial', 'nobaseline'}
+
+    @pytest.mark.parametrize('run', ['completed', 'pull_request'])  # finished runs that ran their tests
+    def test_errors_are_the_pages_errors(self, api: Api, platform_app: Any, session: Any, world: Dict[str, Any],
+                                         run: str) -> None:
+        from mod_test.controllers import get_test_results
+        from mod_test.models import Test
+        run_id = world['runs'][run]
+        with platform_app.app_context():
+            page = get_test_results(session.get(Test, run_id))
+        [everything] = [category for category in page if category['category'].name == 'General-drop-in']
+        page_errors = {entry['test'].id: entry['error'] for entry in everything['tests']}
+        names = {regression_id: name for name, regression_id in world['tests'].items()}
+        assert set(page_errors) == set(names)
+        listed = body(api.get(f'/runs/{run_id}/samples?limit=100'))['data']
+        ours = {item['regression_id']: item['status'] for item in listed if item['regression_id'] in names}
+        compared = 0
+        for regression_id, page_error in page_errors.items():
+            if names[regression_id] in self.REFINED or ours[regression_id] == 'skipped':
+                continue
+            assert (ours[regression_id] in ('fail', 'missing_output')) == page_error, names[regression_id]
+            compared += 1
+        assert compared >= 6
+
+
 class RunFilterTests:
     """The run list's filters bind values the platform's enum columns accept."""
 
