@@ -1,27 +1,41 @@
-"""Print the tables of a platform-like tree's models as JSON: ``python schema_dump.py ROOT``.
+"""Print what a platform-like tree's models define, as JSON: ``python schema_dump.py ROOT``.
 
 ``ROOT`` is a folder holding ``database.py`` and the ``mod_*/models.py`` that
 ``mod_api`` reads: this repository (the standalone host's slice) or the
 platform's source. Both name their modules alike, and the platform's import
 packages this repository does not install, so each side is dumped by its own
-interpreter in a process of its own, and the test compares the two outputs.
+interpreter in a process of its own, and ``test_host_slice`` compares the
+two outputs.
 
-Only facts that SQLAlchemy's metadata holds are printed: per table its
-columns (type class, length, timezone flag, nullability, key, uniqueness,
-Python-side default, foreign keys with their actions), its constraints,
-indexes and MySQL options; per enum column the enum's members.
+Two parts:
+
+- ``tables``: what SQLAlchemy's metadata holds of every table: per column the
+  type class, length, timezone flag, nullability, key, uniqueness, defaults
+  and foreign keys with their actions; the table's constraints, indexes and
+  MySQL options;
+- ``enums``: for every enum class of the models, its members and how its
+  column type behaves: what binding a member, its plain string or None gives,
+  what reading a stored string (with spaces around, or unknown) gives, how a
+  member compares, unpacks and pickles.
+
+Exits with status 3, and the reason on stderr, when the models cannot be
+imported (the interpreter lacks the tree's requirements).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import json
+import pickle
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 #: The modules that define the tables ``mod_api`` reads, in an order whose foreign keys resolve.
 MODULES = ('database', 'mod_auth.models', 'mod_sample.models', 'mod_regression.models', 'mod_test.models',
            'mod_customized.models')
+CANNOT_IMPORT = 3
 
 
 def _type(column_type: Any) -> Dict[str, Any]:
@@ -35,9 +49,8 @@ def _type(column_type: Any) -> Dict[str, Any]:
     if impl is not None:  # a TypeDecorator: what it stores
         described['impl'] = _type(impl)
     enum = getattr(column_type, 'enum', None)
-    if enum is not None:  # an enum column: the members, as (name, stored value, description)
-        members = [[symbol.name, symbol.value, getattr(symbol, 'description', None)] for symbol in enum]
-        described['enum'] = {'class': enum.__name__, 'members': sorted(members)}
+    if enum is not None:
+        described['enum'] = enum.__name__
     return described
 
 
@@ -79,17 +92,88 @@ def _table(table: Any) -> Dict[str, Any]:
     }
 
 
+def _outcome(action: Callable[[], Any]) -> Dict[str, Any]:
+    """What ``action`` gives: a value (a member as its name) or the class of the exception it raises."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the platform prints what it cannot parse
+            value = action()
+    except Exception as error:
+        return {'raises': type(error).__name__}
+    if hasattr(value, 'value') and hasattr(value, 'name'):
+        return {'member': value.name}
+    return {'returns': value}
+
+
+def _enum(enum: Any) -> Dict[str, Any]:
+    """Describe an enum class and the behaviour of its column type."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    column_type = enum.db_type()
+    members = list(enum)
+    first = members[0]
+    return {
+        'members': [[symbol.name, symbol.value, symbol.description] for symbol in members],
+        'values': sorted(enum.values()),
+        'type': _type(column_type),
+        'from_string': {text: _outcome(lambda text=text: enum.from_string(text))
+                        for text in [symbol.value for symbol in members] + [f' {first.value} ', 'unknown']},
+        'bind': {
+            'member': _outcome(lambda: column_type.process_bind_param(first, dialect)),
+            'plain string': _outcome(lambda: column_type.process_bind_param(first.value, dialect)),
+            'None': _outcome(lambda: column_type.process_bind_param(None, dialect)),
+        },
+        'read': {
+            'stored value': _outcome(lambda: column_type.process_result_value(first.value, dialect)),
+            'with spaces around': _outcome(lambda: column_type.process_result_value(f' {first.value}\t', dialect)),
+            'unknown': _outcome(lambda: column_type.process_result_value('unknown', dialect)),
+            'None': _outcome(lambda: column_type.process_result_value(None, dialect)),
+        },
+        'member': {
+            'attribute is the member': getattr(enum, first.name) is first,
+            'read back is the member': column_type.process_result_value(first.value, dialect) is first,
+            'equals its value': first == first.value,
+            'unpacks as': list(first),
+            'pickles as itself': pickle.loads(pickle.dumps(first)) is first,
+            'hashable': _outcome(lambda: {first: 1}[first]),
+        },
+    }
+
+
+def _defines_enum(module: Any, value: Any, base: type) -> bool:
+    """Whether ``value`` is an enum class that ``module`` defines (not one it imports)."""
+    if not isinstance(value, type) or value is base:
+        return False
+    return issubclass(value, base) and value.__module__ == module.__name__
+
+
 def dump(root: str) -> Dict[str, Any]:
-    """Import the models under ``root`` and describe every table of their metadata."""
+    """Import the models under ``root`` and describe their tables and enums."""
     sys.path.insert(0, root)
-    for name in MODULES:
-        importlib.import_module(name)
-    base = sys.modules['database'].Base
-    return {name: _table(table) for name, table in sorted(base.metadata.tables.items())}
+    modules = [importlib.import_module(name) for name in MODULES]
+    database = modules[0]
+    enums = {value.__name__: value for module in modules[1:] for value in vars(module).values()
+             if _defines_enum(module, value, database.DeclEnum)}
+    return {
+        'tables': {name: _table(table) for name, table in sorted(database.Base.metadata.tables.items())},
+        'enums': {name: _enum(enum) for name, enum in sorted(enums.items())},
+    }
+
+
+def main(argv: List[str]) -> int:
+    """Print the dump of ``argv[1]``'s models."""
+    if len(argv) != 2:
+        sys.stderr.write(__doc__.splitlines()[0] + '\n')
+        return 2
+    try:
+        described = dump(argv[1])
+    except ImportError as error:
+        sys.stderr.write(f'cannot import the models under {argv[1]} with {sys.executable}: {error!r}\n')
+        return CANNOT_IMPORT
+    json.dump(described, sys.stdout, indent=1, sort_keys=True)
+    sys.stdout.write('\n')
+    return 0
 
 
 if __name__ == '__main__':
-    if len(sys.argv) != 2:
-        sys.exit(__doc__.splitlines()[0])
-    json.dump(dump(sys.argv[1]), sys.stdout, indent=1, sort_keys=True)
-    sys.stdout.write('\n')
+    sys.exit(main(sys.argv))
