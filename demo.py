@@ -20,6 +20,7 @@ from typing import Dict, List
 
 from sqlalchemy.orm import Session
 
+from database import EnumSymbol
 from mod_auth.models import Role, User
 from mod_customized.models import CustomizedTest, TestFork
 from mod_regression.models import (Category, InputType, OutputType,
@@ -38,7 +39,7 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _progress(session: Session, run: Test, *steps: TestStatus) -> None:
+def _progress(session: Session, run: Test, *steps: EnumSymbol) -> None:
     for minutes, status in enumerate(steps):
         at = START + datetime.timedelta(minutes=7 * minutes)
         session.add(TestProgress(test_id=run.id, status=status, timestamp=at, message=f'{status.value.capitalize()}.'))
@@ -46,8 +47,9 @@ def _progress(session: Session, run: Test, *steps: TestStatus) -> None:
 
 def seed(session: Session) -> Dict[str, int]:
     """Fill an empty database with the demo runs; return the ids worth trying."""
-    maintainer = User(id=1, name='carol', email='carol@example.org', role=Role.admin)
-    contributor = User(id=2, name='dev-ana', email='ana@example.org', role=Role.contributor)
+    # ``password`` may not be NULL in the platform; '' (no password set) is what its own constructor defaults to.
+    maintainer = User(id=1, name='carol', email='carol@example.org', password='', role=Role.admin)
+    contributor = User(id=2, name='dev-ana', email='ana@example.org', password='', role=Role.contributor)
     session.add_all([maintainer, contributor])
     upstream = Fork(id=1, github='https://github.com/CCExtractor/ccextractor.git')
     fork = Fork(id=2, github='https://github.com/dev-ana/ccextractor.git')
@@ -104,7 +106,8 @@ def seed(session: Session) -> Dict[str, int]:
     session.flush()
     outputs_of: Dict[int, List[RegressionTestOutput]] = {t.id: [] for t in tests}
     for output in session.query(RegressionTestOutput).order_by(RegressionTestOutput.id):
-        outputs_of[output.regression_id].append(output)
+        if output.regression_id is not None:  # nullable in the platform; every demo output has its test
+            outputs_of[output.regression_id].append(output)
 
     # Test 7 has no baseline; test 9's second output is ignored; test 2 has an accepted variant.
     outputs_of[tests[6].id][0].correct = ''
@@ -121,7 +124,7 @@ def seed(session: Session) -> Dict[str, int]:
         session.add(TestResultFile(test_id=run.id, regression_test_id=test.id,
                                    regression_test_output_id=output.id, expected=output.correct or '', got=got))
 
-    def new_run(run_id: int, platform: TestPlatform, kind: TestType, **fields: object) -> Test:
+    def new_run(run_id: int, platform: EnumSymbol, kind: EnumSymbol, **fields: object) -> Test:
         run = Test(id=run_id, platform=platform, test_type=kind, token=sha(f'run {run_id}')[:64], fork_id=1,
                    branch='master', commit=sha(f'commit {run_id}')[:40], pr_nr=0)
         for name, value in fields.items():

@@ -32,11 +32,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # isort: off
 from database import Base  # noqa: E402
 from mod_api.auth import RUNS_READ, issue_token  # noqa: E402
-from mod_auth.models import User  # noqa: E402
-from mod_regression.models import Category, RegressionTest, RegressionTestOutput  # noqa: E402
+from mod_auth.models import Role, User  # noqa: E402
+from mod_regression.models import Category, InputType, OutputType, RegressionTest, RegressionTestOutput  # noqa: E402
 from mod_regression.models import RegressionTestOutputFiles, regressionTestLinkTable  # noqa: E402
 from mod_sample.models import Sample, Tag, sample_tag_association  # noqa: E402
 from mod_test.models import Fork, Test, TestProgress, TestResult, TestResultFile  # noqa: E402
+from mod_test.models import TestPlatform, TestStatus, TestType  # noqa: E402
 from run import create_app, db  # noqa: E402
 # isort: on
 
@@ -51,13 +52,15 @@ def sha(text: str) -> str:
 
 def seed(connection: sa.Connection, size: int) -> None:
     """Insert one completed run (id 1) of ``size`` regression tests, in bulk."""
-    connection.execute(sa.insert(User), [{'id': 1, 'name': 'bench', 'email': 'bench@example.org', 'role': 'admin'}])
+    connection.execute(sa.insert(User), [{'id': 1, 'name': 'bench', 'email': 'bench@example.org', 'password': '',
+                                          'role': Role.admin}])
     connection.execute(sa.insert(Fork), [{'id': 1, 'github': 'https://github.com/CCExtractor/ccextractor.git'}])
-    connection.execute(sa.insert(Test), [{'id': 1, 'platform': 'linux', 'test_type': 'commit', 'token': sha('t'),
-                                          'fork_id': 1, 'branch': 'master', 'commit': sha('c')[:40], 'pr_nr': 0}])
+    connection.execute(sa.insert(Test), [{'id': 1, 'platform': TestPlatform.linux, 'test_type': TestType.commit,
+                                          'token': sha('t'), 'fork_id': 1, 'branch': 'master',
+                                          'commit': sha('c')[:40], 'pr_nr': 0}])
     connection.execute(sa.insert(TestProgress), [
-        {'test_id': 1, 'status': status, 'timestamp': T0 + datetime.timedelta(minutes=index), 'message': status}
-        for index, status in enumerate(('preparation', 'testing', 'completed'))])
+        {'test_id': 1, 'status': status, 'timestamp': T0 + datetime.timedelta(minutes=index), 'message': status.value}
+        for index, status in enumerate((TestStatus.preparation, TestStatus.testing, TestStatus.completed))])
     connection.execute(sa.insert(Category), [{'id': i, 'name': f'category {i}', 'description': ''} for i in (1, 2, 3)])
     connection.execute(sa.insert(Tag), [{'id': i, 'name': f'tag {i}', 'description': ''} for i in (1, 2, 3, 4)])
     samples = max(1, size // 2)
@@ -74,7 +77,7 @@ def seed(connection: sa.Connection, size: int) -> None:
     for test_id in range(1, size + 1):
         kind = test_id % 10  # 0-4 pass, 5 crash, 6 differs, 7 no output, 8 one output missing, 9 pass via variant
         tests.append({'id': test_id, 'sample_id': 1 + test_id % samples, 'command': '-autoprogram -out=srt',
-                      'input_type': 'file', 'output_type': 'file', 'expected_rc': 0, 'active': True,
+                      'input_type': InputType.file, 'output_type': OutputType.file, 'expected_rc': 0, 'active': True,
                       'description': ''})
         links.append({'regression_id': test_id, 'category_id': 1 + test_id % 3})
         results.append({'test_id': 1, 'regression_test_id': test_id, 'runtime': 100 + test_id % 900,

@@ -1,47 +1,49 @@
 """Regression tests, their categories and expected outputs, as ``mod_api`` reads them.
 
 A platform deployment uses the platform's own ``mod_regression/models.py``
-instead of this file; this copy keeps its tables, column names, types, keys
-and enum values.
+instead of this file; this copy keeps its tables, columns, types,
+nullability, keys, foreign key actions and enum values. Nearly every column
+may be NULL there, so here too (``expected_rc``, ``active``, ``correct``,
+``ignore``, ``regression_id``...); the link table of tests and categories
+has no primary key, so the same link may be stored twice.
 """
 
 from __future__ import annotations
 
-import enum
 from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from database import Base, DeclEnum
+from database import Base, DeclEnum, EnumSymbol
 
 regressionTestLinkTable = sa.Table(
     'regression_test_category', Base.metadata,
-    sa.Column('regression_id', sa.Integer, sa.ForeignKey('regression_test.id', ondelete='CASCADE'),
-              primary_key=True),
-    sa.Column('category_id', sa.Integer, sa.ForeignKey('category.id', ondelete='CASCADE'), primary_key=True),
-    mysql_engine='InnoDB',
+    sa.Column('regression_id', sa.Integer,
+              sa.ForeignKey('regression_test.id', onupdate='CASCADE', ondelete='RESTRICT'), nullable=True),
+    sa.Column('category_id', sa.Integer,
+              sa.ForeignKey('category.id', onupdate='CASCADE', ondelete='RESTRICT'), nullable=True),
 )
 
 
-class InputType(enum.Enum):
+class InputType(DeclEnum):
     """How CCExtractor receives the sample."""
 
-    file = 'file'
-    stdin = 'stdin'
-    udp = 'udp'
+    file: EnumSymbol = 'file', 'File'  # type: ignore[assignment]
+    stdin: EnumSymbol = 'stdin', 'Stdin'  # type: ignore[assignment]
+    udp: EnumSymbol = 'udp', 'UDP'  # type: ignore[assignment]
 
 
-class OutputType(enum.Enum):
+class OutputType(DeclEnum):
     """Where CCExtractor writes its output."""
 
-    file = 'file'
-    null = 'null'
-    tcp = 'tcp'
-    cea708 = 'cea708'
-    multi_program = 'multiprogram'
-    stdout = 'stdout'
-    report = 'report'
+    file: EnumSymbol = 'file', 'File'  # type: ignore[assignment]
+    null: EnumSymbol = 'null', 'Null'  # type: ignore[assignment]
+    tcp: EnumSymbol = 'tcp', 'TCP'  # type: ignore[assignment]
+    cea708: EnumSymbol = 'cea708', 'CEA-708'  # type: ignore[assignment]
+    multi_program: EnumSymbol = 'multiprogram', 'Multi-program'  # type: ignore[assignment]
+    stdout: EnumSymbol = 'stdout', 'Stdout'  # type: ignore[assignment]
+    report: EnumSymbol = 'report', 'Report'  # type: ignore[assignment]
 
 
 class Category(Base):
@@ -51,8 +53,8 @@ class Category(Base):
     __table_args__ = {'mysql_engine': 'InnoDB'}
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    description: Mapped[Optional[str]] = mapped_column(sa.Text, nullable=True)
+    name: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True, nullable=True)
+    description: Mapped[str] = mapped_column(sa.Text(), nullable=False)
 
 
 class RegressionTest(Base):
@@ -62,17 +64,18 @@ class RegressionTest(Base):
     __table_args__ = {'mysql_engine': 'InnoDB'}
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    sample_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey('sample.id', ondelete='CASCADE'))
-    command: Mapped[str] = mapped_column(sa.Text())
-    input_type: Mapped[InputType] = mapped_column(DeclEnum(InputType))
-    output_type: Mapped[OutputType] = mapped_column(DeclEnum(OutputType))
-    expected_rc: Mapped[int] = mapped_column(sa.Integer)
-    active: Mapped[Optional[bool]] = mapped_column(sa.Boolean(), default=True)
-    description: Mapped[Optional[str]] = mapped_column(sa.String(length=1024), nullable=True)
+    sample_id: Mapped[Optional[int]] = mapped_column(
+        sa.Integer, sa.ForeignKey('sample.id', onupdate='CASCADE', ondelete='CASCADE'), nullable=True)
+    command: Mapped[str] = mapped_column(sa.Text(), nullable=False)
+    input_type: Mapped[Optional[EnumSymbol]] = mapped_column(InputType.db_type(), nullable=True)
+    output_type: Mapped[Optional[EnumSymbol]] = mapped_column(OutputType.db_type(), nullable=True)
+    expected_rc: Mapped[Optional[int]] = mapped_column(sa.Integer, nullable=True)
+    active: Mapped[Optional[bool]] = mapped_column(sa.Boolean(), default=True, nullable=True)
     last_passed_on_windows: Mapped[Optional[int]] = mapped_column(
-        sa.Integer, sa.ForeignKey('test.id', ondelete='SET NULL'), nullable=True)
+        sa.Integer, sa.ForeignKey('test.id', onupdate='CASCADE', ondelete='SET NULL'), nullable=True)
     last_passed_on_linux: Mapped[Optional[int]] = mapped_column(
-        sa.Integer, sa.ForeignKey('test.id', ondelete='SET NULL'), nullable=True)
+        sa.Integer, sa.ForeignKey('test.id', onupdate='CASCADE', ondelete='SET NULL'), nullable=True)
+    description: Mapped[Optional[str]] = mapped_column(sa.String(length=1024), nullable=True)
 
 
 class RegressionTestOutput(Base):
@@ -82,11 +85,12 @@ class RegressionTestOutput(Base):
     __table_args__ = {'mysql_engine': 'InnoDB'}
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    regression_id: Mapped[int] = mapped_column(sa.Integer, sa.ForeignKey('regression_test.id', ondelete='CASCADE'))
+    regression_id: Mapped[Optional[int]] = mapped_column(
+        sa.Integer, sa.ForeignKey('regression_test.id', onupdate='CASCADE', ondelete='RESTRICT'), nullable=True)
     correct: Mapped[Optional[str]] = mapped_column(sa.Text(), nullable=True)
-    correct_extension: Mapped[str] = mapped_column(sa.String(64))
-    expected_filename: Mapped[str] = mapped_column(sa.Text())
-    ignore: Mapped[Optional[bool]] = mapped_column(sa.Boolean(), default=False)
+    correct_extension: Mapped[str] = mapped_column(sa.String(64), nullable=False)  # with its dot: ".srt"
+    expected_filename: Mapped[Optional[str]] = mapped_column(sa.Text(), nullable=True)
+    ignore: Mapped[Optional[bool]] = mapped_column(sa.Boolean(), default=False, nullable=True)
 
 
 class RegressionTestOutputFiles(Base):
@@ -96,6 +100,7 @@ class RegressionTestOutputFiles(Base):
     __table_args__ = {'mysql_engine': 'InnoDB'}
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    file_hashes: Mapped[str] = mapped_column(sa.Text())
-    regression_test_output_id: Mapped[int] = mapped_column(
-        sa.Integer, sa.ForeignKey('regression_test_output.id', ondelete='CASCADE'))
+    file_hashes: Mapped[Optional[str]] = mapped_column(sa.Text(), nullable=True)
+    regression_test_output_id: Mapped[Optional[int]] = mapped_column(
+        sa.Integer, sa.ForeignKey('regression_test_output.id', onupdate='CASCADE', ondelete='RESTRICT'),
+        nullable=True)

@@ -1,7 +1,8 @@
 """Media samples and their tags, as far as ``mod_api`` reads them.
 
 A platform deployment uses the platform's own ``mod_sample/models.py`` instead
-of this file; this copy keeps its tables, column names and types.
+of this file; this copy keeps its tables, columns, types, nullability, keys
+and indexes.
 """
 
 from __future__ import annotations
@@ -13,12 +14,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base
 
+# The platform declares no actions on these foreign keys, and no table options.
 sample_tag_association = sa.Table(
     'sample_tag_association', Base.metadata,
-    sa.Column('sample_id', sa.Integer, sa.ForeignKey('sample.id', ondelete='CASCADE'), primary_key=True),
-    sa.Column('tag_id', sa.Integer, sa.ForeignKey('tag.id', ondelete='CASCADE'), primary_key=True),
-    mysql_engine='InnoDB',
+    sa.Column('sample_id', sa.Integer, sa.ForeignKey('sample.id'), primary_key=True, nullable=False),
+    sa.Column('tag_id', sa.Integer, sa.ForeignKey('tag.id'), primary_key=True, nullable=False),
 )
+
+
+class Tag(Base):
+    """A label a maintainer puts on samples (for example a broadcaster or a format)."""
+
+    __tablename__ = 'tag'
+    __table_args__ = (sa.Index('tag_name_index', 'name'), {'mysql_engine': 'InnoDB'})
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    description: Mapped[Optional[str]] = mapped_column(sa.String(length=1024), nullable=True)
 
 
 class Sample(Base):
@@ -28,17 +40,6 @@ class Sample(Base):
     __table_args__ = {'mysql_engine': 'InnoDB'}
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    sha: Mapped[str] = mapped_column(sa.String(128), unique=True)
-    extension: Mapped[str] = mapped_column(sa.String(64))
-    original_name: Mapped[str] = mapped_column(sa.Text)
-
-
-class Tag(Base):
-    """A label a maintainer puts on samples (for example a broadcaster or a format)."""
-
-    __tablename__ = 'tag'
-    __table_args__ = {'mysql_engine': 'InnoDB'}
-
-    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    description: Mapped[Optional[str]] = mapped_column(sa.Text, nullable=True)
+    sha: Mapped[Optional[str]] = mapped_column(sa.String(128), unique=True, nullable=True)
+    extension: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    original_name: Mapped[str] = mapped_column(sa.Text(), nullable=False)

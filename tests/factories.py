@@ -15,6 +15,7 @@ from typing import Any, Iterable, List, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from database import EnumSymbol
 from mod_auth.models import Role, User
 from mod_customized.models import CustomizedTest, TestFork
 from mod_regression.models import (Category, InputType, OutputType,
@@ -47,18 +48,19 @@ class Factory:
         """Make everything added visible to the API's own session."""
         self.session.commit()
 
-    def account(self, name: Optional[str] = None, role: Role = Role.user) -> User:
-        """A platform account."""
+    def account(self, name: Optional[str] = None, role: EnumSymbol = Role.user, nameless: bool = False) -> User:
+        """A platform account (``nameless``: its name is NULL, as the platform allows)."""
         number = self._next()
-        user = User(name=name or f'account{number}', email=f'account{number}@example.org', role=role)
+        user = User(name=None if nameless else name or f'account{number}', email=f'account{number}@example.org',
+                    password='', role=role)
         self.session.add(user)
         self.session.flush()
         return user
 
-    def run(self, states: Sequence[TestStatus] = (TestStatus.preparation, TestStatus.testing,
+    def run(self, states: Sequence[EnumSymbol] = (TestStatus.preparation, TestStatus.testing,
                                                   TestStatus.completed),
-            test_type: TestType = TestType.commit, branch: str = 'master', pr_nr: int = 0,
-            platform: TestPlatform = TestPlatform.linux, step: datetime.timedelta = datetime.timedelta(minutes=5),
+            test_type: EnumSymbol = TestType.commit, branch: str = 'master', pr_nr: int = 0,
+            platform: EnumSymbol = TestPlatform.linux, step: datetime.timedelta = datetime.timedelta(minutes=5),
             requested_by: Optional[User] = None, customized: Iterable[RegressionTest] = ()) -> Test:
         """A run whose progress rows go through ``states``, ``step`` apart (no states: queued)."""
         number = self._next()
@@ -79,7 +81,7 @@ class Factory:
         self.session.flush()
         return run
 
-    def progress(self, run: Test, state: TestStatus, at: datetime.datetime) -> TestProgress:
+    def progress(self, run: Test, state: EnumSymbol, at: datetime.datetime) -> TestProgress:
         """Add one more progress row to a run."""
         row = TestProgress(test_id=run.id, status=state, timestamp=at, message=state.value)
         self.session.add(row)

@@ -157,7 +157,7 @@ class RunListTests:
         assert get_json(api, '/runs')['data'][0]['repository'] is None
 
     def test_platform_filter(self, api, factory):
-        runs = {name: factory.run(COMPLETED, platform=TestPlatform[name]) for name in ('linux', 'windows')}
+        runs = {name: factory.run(COMPLETED, platform=TestPlatform.from_string(name)) for name in ('linux', 'windows')}
         factory.commit()
         for platform, run in runs.items():
             page = get_json(api, f'/runs?platform={platform}')
