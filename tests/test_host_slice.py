@@ -9,7 +9,7 @@ and compared here table by table and enum by enum.
 
 The platform's side needs a Python with the platform's requirements:
 ``PLATFORM_PYTHON`` names it, ``PLATFORM_DIR`` the platform's source
-(default ``/work/shared/sample-platform``). Without ``PLATFORM_PYTHON`` this
+(default ``../shared/sample-platform`` beside the repository). Without ``PLATFORM_PYTHON`` this
 interpreter is tried; when it cannot import the platform's models the
 comparison is skipped, saying so, except under CI (``CI`` set), where it
 fails.
@@ -72,7 +72,8 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope='module')
 def platform() -> Dict[str, Any]:
     """The platform's tables and enums, as its own models define them."""
-    platform_dir = Path(os.environ.get('PLATFORM_DIR') or '/work/shared/sample-platform')
+    beside = Path(__file__).resolve().parents[2] / 'shared' / 'sample-platform'
+    platform_dir = Path(os.environ.get('PLATFORM_DIR') or beside)
     if not (platform_dir / 'database.py').is_file():
         _unavailable(f'no platform source at {platform_dir} (set PLATFORM_DIR)')
     python = os.environ.get('PLATFORM_PYTHON')
