@@ -7,6 +7,7 @@ import datetime
 import functools
 import os
 import re
+import uuid
 from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple)
 
@@ -28,16 +29,58 @@ from run import create_app, db
 from tests.factories import Factory
 
 
+def is_mariadb(uri: str) -> bool:
+    """Whether ``uri`` names a MySQL or MariaDB server."""
+    return uri.startswith(('mysql', 'mariadb'))
+
+
+@contextlib.contextmanager
+def fresh_database(server_uri: str, purpose: str = '') -> Iterator[str]:
+    """Create an empty database of its own on the server ``server_uri`` names; drop it, and only it, afterwards.
+
+    The new name starts with the database the URI names (``mod_api_test`` when
+    it names none), so that a URI of ``.../mod_api_ci`` makes ``mod_api_ci_<hex>``:
+    the database the URI names is never written to, let alone dropped.
+    """
+    server = sa.make_url(server_uri)
+    base = re.sub(r'[^A-Za-z0-9_]', '_', server.database or 'mod_api_test')
+    name = f'{base}_{purpose}{uuid.uuid4().hex[:12]}'[-64:]
+    admin = sa.create_engine(server.set(database=''), poolclass=sa.pool.NullPool)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE `{name}`'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS `{name}`'))
+        admin.dispose()
+
+
 @pytest.fixture(scope='session')
-def database_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """SQLite in a temporary file, or the database ``TEST_DATABASE_URI`` names (MariaDB in CI)."""
-    uri = os.environ.get('TEST_DATABASE_URI') or 'sqlite:///' + str(tmp_path_factory.mktemp('db') / 'api.sqlite')
-    engine = sa.create_engine(uri)
+def database_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database made for this test session, with the platform's tables.
+
+    SQLite (the default, and whenever ``TEST_DATABASE_URI`` is a SQLite URL): a
+    new file in a temporary folder. A server (``TEST_DATABASE_URI`` such as
+    ``mysql+pymysql://root@127.0.0.1/mod_api_ci``): a new database on it, dropped at the end.
+    No existing database or table is ever touched.
+    """
+    named = os.environ.get('TEST_DATABASE_URI', '')
+    if not named or named.startswith('sqlite'):
+        uri = 'sqlite:///' + str(tmp_path_factory.mktemp('db') / 'api.sqlite')
+        _create_tables(uri)
+        yield uri
+        return
+    with fresh_database(named) as uri:
+        _create_tables(uri)
+        yield uri
+
+
+def _create_tables(uri: str) -> None:
+    engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
         Base.metadata.create_all(connection)
     engine.dispose()
-    return uri
 
 
 TEST_SECRET = 'test-secret-of-the-api-at-least-32-bytes-long'
