@@ -42,7 +42,10 @@ _ERRORS = {
     '500': 'Unexpected server error',
     '503': 'The database is not answering.',
 }
-_ID = {'type': 'integer', 'minimum': 1, 'maximum': schemas.MAX_ID}
+# Path ids as the seed contract gives them: no maximum (an id of no row is a 404, whatever its size), and a
+# minimum of 1 except for the summary's run_id, which has none there.
+_ID = {'type': 'integer', 'minimum': 1}
+_ANY_ID = {'type': 'integer'}
 
 
 def _error(status: str) -> Dict[str, Any]:
@@ -59,10 +62,10 @@ def _error(status: str) -> Dict[str, Any]:
 
 
 def _operation(summary: str, description: str, ok: str, body: Type[Schema],
-               path_ids: Tuple[str, ...] = (), query: Type[Schema] | None = None,
+               path_ids: Tuple[str, ...] = (), query: Type[Schema] | None = None, any_run_id: bool = False,
                errors: Tuple[str, ...] = ('400', '401', '403', '404', '405', '429', '500', '503')) -> Dict[str, Any]:
     parameters: List[Dict[str, Any]] = [
-        {'in': 'path', 'name': name, 'required': True, 'schema': _ID,
+        {'in': 'path', 'name': name, 'required': True, 'schema': dict(_ANY_ID if any_run_id else _ID),
          'description': {'run_id': 'Numeric run ID',
                          'sample_id': 'Numeric sample or regression result ID: the regression test\'s id (a '
                                       'run holds one result per regression test)'}[name]}
@@ -119,7 +122,8 @@ def build(url_prefix: str) -> Dict[str, Any]:
         'Get pass/fail summary for a run',
         'fail_count is computed from TestResult rows, not from test.failed. test.failed only reflects whether '
         'the final progress status is canceled — it does not reflect regression test outcomes. Use this '
-        'endpoint, not test.failed, to triage a run.', 'Run summary', schemas.RunSummarySchema, ('run_id',)))
+        'endpoint, not test.failed, to triage a run.', 'Run summary', schemas.RunSummarySchema, ('run_id',),
+        any_run_id=True))
     spec.path('/runs/{run_id}/samples', operations=_operation(
         'List the regression results of a run',
         'Every regression test in the run\'s scope, in id order, each as the single-result endpoint gives it.',

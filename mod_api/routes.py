@@ -18,12 +18,12 @@ from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.limits import limited, preflight
 from mod_api.responses import conditional_json, json_response
-from mod_api.schemas import (RegressionResultListQuerySchema,
+from mod_api.schemas import (NoQuerySchema, RegressionResultListQuerySchema,
                              RegressionResultPathSchema, RunListQuerySchema,
                              RunPathSchema, dump_regression_result,
                              dump_regression_result_list, dump_run_detail,
                              dump_run_list, dump_run_summary, parse_path,
-                             parse_query, run_item)
+                             parse_query, run_item, storable_id)
 from mod_api.verdicts import classify, count, run_state
 
 View = TypeVar('View', bound=Callable[..., Any])
@@ -35,7 +35,8 @@ def _get(rule: str) -> Callable[[View], View]:
 
 
 def _run_or_404(run_id: int) -> queries.RunFacts:
-    run = queries.load_run(g.db, run_id)
+    # An id no row can have is not looked up: the database would refuse it or overflow.
+    run = queries.load_run(g.db, run_id) if storable_id(run_id) else None
     if run is None:
         raise not_found('run', run_id)
     return run
@@ -67,7 +68,9 @@ def runs() -> Response:
 @token_required(RUNS_READ)
 def run_detail(run_id: str) -> Response:
     """One run, with its progress history."""
-    run = _run_or_404(parse_path(RunPathSchema(), {'run_id': run_id})['run_id'])
+    path = parse_path(RunPathSchema(), {'run_id': run_id})
+    parse_query(NoQuerySchema(), request.args)
+    run = _run_or_404(path['run_id'])
     progress = queries.load_progress(g.db, run.run_id)
     return conditional_json(dump_run_detail(run_item(run, _links(run.run_id)), progress), _finished(run))
 
@@ -76,7 +79,9 @@ def run_detail(run_id: str) -> Response:
 @token_required(RUNS_READ)
 def run_summary(run_id: str) -> Response:
     """Pass/fail counts of a run, over every regression test in its scope."""
-    run = _run_or_404(parse_path(RunPathSchema(), {'run_id': run_id})['run_id'])
+    path = parse_path(RunPathSchema(), {'run_id': run_id})
+    parse_query(NoQuerySchema(), request.args)
+    run = _run_or_404(path['run_id'])
     state = run_state(run.last_status)
     counts = count(classify(record, state) for record in queries.load_records(g.db, run))
     return conditional_json(dump_run_summary(run, counts), _finished(run))
@@ -106,8 +111,10 @@ def regression_results(run_id: str) -> Response:
 def regression_result(run_id: str, sample_id: str) -> Response:
     """Full result of one regression test (``sample_id``) in a run."""
     path = parse_path(RegressionResultPathSchema(), {'run_id': run_id, 'sample_id': sample_id})
+    parse_query(NoQuerySchema(), request.args)
     run = _run_or_404(path['run_id'])
-    records = queries.load_records(g.db, run, queries.ResultFilters(regression_id=path['sample_id']))
+    records = (queries.load_records(g.db, run, queries.ResultFilters(regression_id=path['sample_id']))
+               if storable_id(path['sample_id']) else [])
     if not records:
         raise not_found('sample', path['sample_id'], run_id=run.run_id)
     verdict = classify(records[0], run_state(run.last_status))
