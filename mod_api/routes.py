@@ -12,7 +12,7 @@ from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from mod_api import openapi, queries
+from mod_api import logs, openapi, queries
 from mod_api.auth import RUNS_READ, account_if_any, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
@@ -27,6 +27,10 @@ from mod_api.schemas import (NoQuerySchema, RegressionResultListQuerySchema,
 from mod_api.verdicts import classify, count, run_state
 
 View = TypeVar('View', bound=Callable[..., Any])
+
+#: The app's extension key of the API's URL prefix (``/api/v1``), set when the blueprint is registered.
+PREFIX = 'mod_api.prefix'
+_CATCH_ALL = 'mod_api.catch_all'
 
 
 def _get(rule: str) -> Callable[[View], View]:
@@ -161,6 +165,35 @@ def _allow_only_real_methods(response: Response) -> Response:
 
 
 _ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
+
+def _under_prefix(path: str) -> bool:
+    prefix = current_app.extensions.get(PREFIX)
+    return prefix is not None and (not prefix or path == prefix or path.startswith(prefix + '/'))
+
+
+def claim() -> None:
+    """Make every request under the API's prefix the API's own, even one the host's router refused.
+
+    The first before-request hook of the host. Werkzeug's router answers an
+    unknown method (TRACE, PROPFIND), or a path it would redirect (``//``),
+    with its own HTML, outside any blueprint. Such a request is handed to
+    the catch-all route instead, which answers it in JSON, with the API's
+    headers (405 with the API's true ``Allow``, or 404). Every API request
+    also gets its request id and start time here.
+    """
+    if not _under_prefix(request.path):
+        return
+    logs.start_request()
+    if request.routing_exception is None:
+        return
+    rule = current_app.extensions.get(_CATCH_ALL)
+    if rule is None:
+        rule = current_app.extensions[_CATCH_ALL] = next(
+            rule for rule in current_app.url_map.iter_rules(f'{mod_api.name}.unknown_url') if rule.arguments)
+    request.url_rule = rule
+    request.view_args = {'path': request.path[len(current_app.extensions[PREFIX]):].lstrip('/')}
+    request.routing_exception = None
 
 
 @mod_api.route('/', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url', strict_slashes=False)

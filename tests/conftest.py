@@ -91,9 +91,11 @@ def app_config(database_uri: str, **overrides: Any) -> Dict[str, Any]:
 
     A token's "last used" time is written on its first use, then at most daily
     here, so that later requests write nothing; tests of that write lower it.
+    The API's log records go to pytest's capture (the API's own stderr
+    handler is tested under gunicorn).
     """
     return {'TESTING': True, 'DATABASE_URI': database_uri, 'API_JWT_SECRET': TEST_SECRET,
-            'API_TOKEN_LAST_USED_RESOLUTION': 86400, **overrides}
+            'API_TOKEN_LAST_USED_RESOLUTION': 86400, 'API_LOG_HANDLER': False, **overrides}
 
 
 @pytest.fixture

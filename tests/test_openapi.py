@@ -268,7 +268,8 @@ class SpecLimitsTests:
 
 def answer(path: str, status: int, body: Any = None, method: str = 'GET', **headers: str) -> Response:
     """A made-up answer of the API to ``method path``, as ``Api.check`` sees a real one."""
-    rate = {'X-RateLimit-Limit': '120', 'X-RateLimit-Remaining': '119', 'X-RateLimit-Reset': '1795329701'}
+    rate = {'X-RateLimit-Limit': '120', 'X-RateLimit-Remaining': '119', 'X-RateLimit-Reset': '1795329701',
+            'X-Request-Id': 'made-up'}
     if status in (200, 304) and path != '/openapi.json':
         rate.update({'ETag': '"a"', 'Cache-Control': 'private, max-age=60'})
     response = Response(b'' if body is None else json.dumps(body), status=status, mimetype='application/json',
@@ -336,6 +337,8 @@ class CheckTests:
         pytest.param(lambda: without_header(answer('/runs/1/summary', 200, SUMMARY), 'ETag'), id='missing-etag'),
         pytest.param(lambda: answer('/runs/1/summary', 200, SUMMARY, **{'X-RateLimit-Remaining': 'many'}),
                      id='header-type'),
+        pytest.param(lambda: without_header(answer('/runs/1/summary', 200, SUMMARY), 'X-Request-Id'),
+                     id='missing-request-id'),
     ])
     def test_refuses_anything_else(self, made):
         with pytest.raises(AssertionError):
