@@ -98,7 +98,19 @@ class _RequestIdFilter(logging.Filter):
 
 
 class _Handler(logging.StreamHandler):
-    """The API's own handler (a class of its own, so that it is attached once per process)."""
+    """The API's own handler: whatever ``sys.stderr`` is when a line is written (as ``logging.lastResort``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        """Return the current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
 def configure(enabled: bool, level: str) -> None:
@@ -115,7 +127,7 @@ def configure(enabled: bool, level: str) -> None:
         logger.propagate = True
         return
     if not ours:
-        handler = _Handler(sys.stderr)
+        handler = _Handler()
         handler.setFormatter(logging.Formatter(FORMAT))
         handler.addFilter(_RequestIdFilter())
         logger.addHandler(handler)

@@ -7,9 +7,12 @@ import datetime
 import functools
 import os
 import re
+import socket
+import subprocess
+import time
 import uuid
-from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
-                    Tuple)
+from typing import (Any, Callable, Dict, Iterator, List, NoReturn, Optional,
+                    Sequence, Tuple)
 
 import pytest
 import sqlalchemy as sa
@@ -81,6 +84,43 @@ def _create_tables(uri: str) -> None:
     with engine.begin() as connection:
         Base.metadata.create_all(connection)
     engine.dispose()
+
+
+# --- processes of the tests' own -----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
+
+
+def needs(what: str) -> NoReturn:
+    """Skip for want of a service, or fail when running in CI, where it must be there."""
+    if os.environ.get('CI'):
+        pytest.fail(f'{what} is needed in CI')
+    pytest.skip(f'{what} is not available')
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a child process, killing it if it does not exit in time."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
 
 
 TEST_SECRET = 'test-secret-of-the-api-at-least-32-bytes-long'
@@ -182,7 +222,8 @@ class Api:
         documented response without content must have an empty body. Two
         answers have no operation of their own: a URL that no path of the
         document takes must be the 404 that every operation describes, and a
-        method that a documented path lacks must be the 405 its GET describes.
+        method that a documented path lacks must be the 405 its GET describes
+        (either may be the 429 or 503 every operation describes instead).
         """
         document, spec = cls.described()
         request = response.request
@@ -191,12 +232,13 @@ class Api:
         template = cls.template(request.path[len(cls.prefix):])
         method = request.method.lower()
         checked_as = request
+        # Whatever the URL or method, the quota or the database may answer first (429, 503).
         if template is None:
-            assert response.status_code == 404, f'{what}: a URL the document lacks must be 404'
+            assert response.status_code in (404, 429, 503), f'{what}: a URL the document lacks must be 404'
             template, method = '/runs/{run_id}', 'get'
             checked_as = EnvironBuilder(path=cls.prefix + '/runs/1', method='GET').get_request()
         elif method not in document['paths'][template]:
-            assert response.status_code == 405, f'{what}: a method the document lacks must be 405'
+            assert response.status_code in (405, 429, 503), f'{what}: a method the document lacks must be 405'
             method = 'get'
             checked_as = EnvironBuilder(path=request.path, method='GET').get_request()
         described = document['paths'][template][method]['responses'].get(str(response.status_code))
@@ -251,3 +293,58 @@ def statements(app: Flask) -> Callable[[], Any]:
         finally:
             sa.event.remove(engine, 'before_cursor_execute', record)
     return counting
+
+
+# --- a host wired as the real platform is ---------------------------------------------------------------------------
+
+class FailedToSpawnDBSession(Exception):
+    """The platform's own error when ``create_session`` fails (its ``exceptions`` module)."""
+
+
+def platform_like_app(database_uri: str, **config: Any) -> Flask:
+    """A host wired as the real platform's ``run.py`` and ``database.py`` are (shared/platform.md).
+
+    One engine made with no options; in ``before_request`` a new scoped
+    session as ``g.db`` and ``Base.metadata.create_all`` (wrapped into the
+    platform's own error when it fails); ``teardown_appcontext`` calls
+    ``g.db.remove()``; HTML pages for 400, 403, 404 and 500 installed before
+    the blueprint. The caller disposes of ``app.extensions['platform_engine']``.
+    """
+    from flask import g
+
+    from mod_api import mod_api
+
+    host = Flask('platform_like')
+    host.config.update(app_config(database_uri, **config))
+    engine = sa.create_engine(database_uri)
+    host.extensions['platform_engine'] = engine
+
+    @host.before_request
+    def before_request() -> None:
+        g.db = sa.orm.scoped_session(sa.orm.sessionmaker(bind=engine))
+        try:
+            Base.metadata.create_all(bind=engine)
+        except sa.exc.SQLAlchemyError:
+            raise FailedToSpawnDBSession()
+
+    @host.teardown_appcontext
+    def teardown(exception: Optional[BaseException]) -> None:
+        session = g.get('db', None)
+        if session is not None:
+            session.remove()
+
+    for code in (400, 403, 404, 500):
+        host.register_error_handler(code, lambda error, code=code: (f'<!doctype html><h1>{code}</h1>', code))
+    host.register_blueprint(mod_api, url_prefix='/api/v1')
+    return host
+
+
+def signed_token(account_id: int = 1, jti: Optional[str] = None) -> str:
+    """A well-signed token of the test secret, recorded nowhere: the API must ask the database about it."""
+    import jwt
+
+    from mod_api.settings import DEFAULTS
+    now = int(time.time())
+    return jwt.encode({'iss': DEFAULTS['API_JWT_ISSUER'], 'aud': DEFAULTS['API_JWT_AUDIENCE'], 'sub': str(account_id),
+                       'scope': RUNS_READ, 'iat': now, 'exp': now + 3600, 'jti': jti or uuid.uuid4().hex},
+                      TEST_SECRET, algorithm='HS256')

@@ -14,13 +14,11 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from typing import (Any, Callable, Dict, Iterator, List, NoReturn, Optional,
-                    Tuple)
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import jwt
 import pytest
@@ -35,7 +33,8 @@ from mod_api.auth import utcnow
 from mod_api.models import AccessToken
 from mod_api.settings import DEFAULTS
 from run import create_app, db
-from tests.conftest import TEST_SECRET, app_config, mint
+from tests.conftest import (TEST_SECRET, app_config, free_port, mint, needs,
+                            stop, wait_until)
 from tests.factories import Factory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -68,44 +67,9 @@ def limit_headers(response: Any, started: float) -> Tuple[int, int, int]:
     return limit, remaining, reset
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return condition()
-
-
-def needs(what: str) -> NoReturn:
-    """Skip for want of a service, or fail when running in CI, where it must be there."""
-    if os.environ.get('CI'):
-        pytest.fail(f'{what} is needed in CI')
-    pytest.skip(f'{what} is not available')
-
-
 def prefixed_keys(client: redis.Redis, prefix: str) -> List[bytes]:
     """The storage keys made under the API's key prefix."""
     return sorted(client.scan_iter(match=f'*{prefix}*', count=1000))
-
-
-def stop(process: subprocess.Popen, timeout: float = 10) -> None:
-    """Terminate a child process, killing it if it does not exit in time."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
 
 
 # --- fixtures ------------------------------------------------------------------------------------------------------
