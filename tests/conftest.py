@@ -7,6 +7,8 @@ import datetime
 import functools
 import os
 import re
+import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -348,3 +350,106 @@ def signed_token(account_id: int = 1, jti: Optional[str] = None) -> str:
     return jwt.encode({'iss': DEFAULTS['API_JWT_ISSUER'], 'aud': DEFAULTS['API_JWT_AUDIENCE'], 'sub': str(account_id),
                        'scope': RUNS_READ, 'iat': now, 'exp': now + 3600, 'jti': jti or uuid.uuid4().hex},
                       TEST_SECRET, algorithm='HS256')
+
+
+# --- a MariaDB server of the tests' own ------------------------------------------------------------------------------
+
+class MariaDBServer:
+    """A mariadbd of the tests' own: its own data folder, port and socket; stopped, frozen or killed at will.
+
+    Never the machine's server: tests that stop or freeze a database stop or freeze this one.
+    """
+
+    def __init__(self, folder: Any) -> None:
+        self.folder = folder
+        self.data = folder / 'data'
+        self.port = free_port()
+        self.process: Optional[subprocess.Popen] = None
+        self.frozen = False
+
+    def install(self) -> None:
+        install = shutil.which('mariadb-install-db')
+        if install is None or not os.path.exists(MARIADBD):
+            needs('mariadb-install-db and /usr/sbin/mariadbd (Debian package mariadb-server)')
+        finished = subprocess.run(
+            [install, '--no-defaults', f'--datadir={self.data}', '--auth-root-authentication-method=normal',
+             '--skip-test-db', '--user=root'], capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
+
+    def start(self) -> None:
+        with open(self.folder / 'mariadbd.log', 'ab') as output:
+            self.process = subprocess.Popen(
+                [MARIADBD, '--no-defaults', f'--datadir={self.data}', f'--port={self.port}', '--bind-address=127.0.0.1',
+                 f'--socket={self.folder / "mariadbd.sock"}', f'--pid-file={self.folder / "mariadbd.pid"}',
+                 '--user=root', '--skip-log-bin', '--innodb-buffer-pool-size=32M', '--max-connections=100',
+                 '--skip-name-resolve', '--character-set-server=utf8mb4'],
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        self.frozen = False
+        assert wait_until(lambda: self.process is not None and (self.process.poll() is not None or self.answers()),
+                          timeout=60), 'mariadbd did not start'
+        assert self.process.poll() is None, (self.folder / 'mariadbd.log').read_text()[-3000:]
+
+    def answers(self) -> bool:
+        try:
+            engine = sa.create_engine(self.uri(''), poolclass=sa.pool.NullPool,
+                                      connect_args={'connect_timeout': 1, 'read_timeout': 2})
+            with engine.connect() as connection:
+                connection.execute(sa.text('SELECT 1'))
+            engine.dispose()
+            return True
+        except sa.exc.SQLAlchemyError:
+            return False
+
+    def uri(self, database: str) -> str:
+        return f'mysql+pymysql://root@127.0.0.1:{self.port}/{database}'
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.thaw()
+            stop(self.process, timeout=60)
+            self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.thaw()
+            self.process.kill()
+            self.process.wait(30)
+            self.process = None
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self) -> None:
+        if self.process is not None and self.frozen:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.frozen = False
+
+    def ensure_running(self) -> None:
+        self.thaw()
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+
+
+MARIADBD = '/usr/sbin/mariadbd'
+
+
+@pytest.fixture(scope='session')
+def own_mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
+    """A MariaDB server of the tests' own, made once per session (about 2 s), killed at the end."""
+    server = MariaDBServer(tmp_path_factory.mktemp('mariadb'))
+    server.install()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.kill()
+        shutil.rmtree(server.data, ignore_errors=True)
+
+
+@pytest.fixture
+def running_mariadb(own_mariadb: MariaDBServer) -> MariaDBServer:
+    """The tests' own MariaDB, answering (a test before may have stopped, frozen or killed it)."""
+    own_mariadb.ensure_running()
+    return own_mariadb

@@ -114,9 +114,10 @@ class IfMatchTests:
         assert remaining(stale) == remaining(fresh)  # shown the quota, not charged
         assert remaining(api.get(f'/runs/{finished_run}/summary')) == remaining(fresh) - 1
 
-    @pytest.mark.parametrize('path', ['/runs', '/runs/{}', '/runs/{}/samples', '/runs/{}/samples/1'])
+    @pytest.mark.parametrize('path', ['/runs', '/runs/{run}', '/runs/{run}/samples', '/runs/{run}/samples/{test}'])
     def test_every_validated_answer_takes_it(self, api, finished_run, path):
-        response = api.get(path.format(finished_run), headers={'If-Match': '"nope", "other"'})
+        test = api.get(f'/runs/{finished_run}/samples').json['data'][0]['regression_id']
+        response = api.get(path.format(run=finished_run, test=test), headers={'If-Match': '"nope", "other"'})
         assert_api_answer(response, 412, 'precondition_failed')
 
     def test_the_current_tag_or_a_star_holds(self, api, finished_run):
