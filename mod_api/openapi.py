@@ -96,7 +96,7 @@ def _operation(summary: str, description: str, ok: str, body: Type[Schema],
     get = {'summary': summary, 'description': description, 'parameters': parameters, 'responses': responses,
            'security': [{'bearerAuth': [RUNS_READ]}]}
     # apispec expands each operation's parameters in place: each gets its own copy.
-    return {'get': get, 'head': _head(copy.deepcopy(get)), 'options': _preflight(copy.deepcopy(parameters))}
+    return {'get': get, 'head': _head(copy.deepcopy(get)), 'options': _preflight(list(path_ids))}
 
 
 def _head(get: Dict[str, Any]) -> Dict[str, Any]:
@@ -106,10 +106,17 @@ def _head(get: Dict[str, Any]) -> Dict[str, Any]:
     return {**get, 'summary': f'{get["summary"]} (headers only)', 'responses': responses}
 
 
-def _preflight(parameters: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """OPTIONS: a CORS preflight, answered without a token and never charged to a quota."""
+def _preflight(path_ids: List[str]) -> Dict[str, Any]:
+    """OPTIONS: a CORS preflight, answered without a token and never charged to a quota.
+
+    It answers for any URL the path takes, whatever its parameters hold (a
+    browser would show a refused preflight as a CORS failure, hiding the
+    API's answer): the request it precedes checks them, and says why.
+    """
     headers = {**_RATE_HEADERS, 'Allow': {'description': 'Methods the URL accepts.', 'schema': {'type': 'string'},
                                           'required': True}}
+    parameters = [{'in': 'path', 'name': name, 'required': True, 'schema': {'type': 'string'},
+                   'description': 'Any value: the request the preflight precedes checks it.'} for name in path_ids]
     return {'summary': 'CORS preflight', 'security': [], 'parameters': parameters,
             'responses': {'200': {'description': 'The methods the URL accepts; with CORS headers for '
                                                  'configured origins.', 'headers': headers}}}
