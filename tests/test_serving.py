@@ -151,6 +151,8 @@ def test_two_workers_serve_json(served):
     status, headers, body, _ = served.get('/api/v1//runs')
     assert (status, headers['content-type']) == (404, 'application/json') and 'location' not in headers
     assert served.get('/api/v1', token=False)[0] == 404
+    status, headers, body, _ = served.get(f'/api/v1/runs/{served.run_id}', method='OPTIONS', token=False)
+    assert (status, body) == (200, b'') and 'content-type' not in headers, headers
 
 
 def test_a_locked_table_is_a_503_and_the_workers_live_on(served, caplog):
