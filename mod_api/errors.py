@@ -5,6 +5,13 @@ always an object. Whatever goes wrong under the API's prefix (a bad
 parameter, an unknown URL, a wrong method, a bug, the database not
 answering) comes back in that shape, never as the host's HTML error pages,
 which the rest of the platform keeps.
+
+A database that is not answering (down, unreachable, frozen, a lock or the
+statement limit ran out) is a 503 with ``Retry-After``, whether the driver's
+error reaches the API as it is or wrapped by the host; any other database
+error is a bug (500). Either way the host's session is discarded here, so
+that the host's own teardown has nothing left to roll back, and the log line
+names the error's kind, never its SQL or parameters.
 """
 
 from __future__ import annotations
@@ -34,9 +41,9 @@ _CODES = {
     403: 'forbidden',
     404: 'not_found',
     405: 'method_not_allowed',
+    412: 'precondition_failed',
     429: 'rate_limited',
     500: 'internal_error',
-    412: 'precondition_failed',
     503: 'service_unavailable',
 }
 
