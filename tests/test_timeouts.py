@@ -147,6 +147,31 @@ def test_dying_in_the_middle_of_a_request(world, running_mariadb, make_host, kin
 
 
 @pytest.mark.parametrize('kind', HOSTS)
+def test_dying_after_a_statement_failed(world, running_mariadb, make_host, kind, monkeypatch):
+    """The statement limit ends a query (the connection still open), then the server dies before the teardown.
+
+    The host's teardown would roll the session back on that dead connection and raise, outside any error
+    handler (gunicorn's HTML 500): the API discards the session first.
+    """
+    host = make_host(kind, world.uri)
+    assert summary(host, world).status_code == 200
+    load_run = queries.load_run
+
+    def fail_then_die(session: Any, run_id: int) -> Any:
+        try:
+            session.execute(sa.text('SELECT SLEEP(5)'))
+        finally:
+            running_mariadb.kill()
+        return load_run(session, run_id)
+
+    monkeypatch.setattr(queries, 'load_run', fail_then_die)
+    assert_503(timed(lambda: summary(host, world)), within=4)
+    monkeypatch.setattr(queries, 'load_run', load_run)
+    running_mariadb.start()
+    assert wait_until(lambda: summary(host, world).status_code == 200, timeout=20, step=0.3)
+
+
+@pytest.mark.parametrize('kind', HOSTS)
 def test_frozen(world, running_mariadb, make_host, kind):
     host = make_host(kind, world.uri)
     assert summary(host, world).status_code == 200
