@@ -214,3 +214,28 @@ def test_the_log_holds_no_token_and_no_sql(served):
     access = (served.log.parent / 'access.log').read_text()
     assert served.token.split('.')[2] not in access
     assert re.search(r'"GET /api/v1/runs/\d+/summary HTTP/1.1" 503 \d+ \d+ms request=locked-0', access)
+
+
+def test_redis_down_and_back_is_logged_once_each_per_worker(served, module_redis):
+    def storage_lines(words: str) -> List[str]:
+        return [line for line in served.log_text().splitlines() if 'mod_api.limits' in line and words in line]
+
+    module_redis.stop()
+    try:
+        statuses = [served.summary()[0] for _ in range(10)]
+    finally:
+        module_redis.start()
+    assert statuses == [200] * 10, 'served all the same, limited per process'
+    down = storage_lines('not answering')
+    assert 1 <= len(down) <= 2, down  # once per worker that saw it
+    assert all(re.search(r' WARNING \[pid \d+\] mod_api\.limits \[request [0-9a-f]{32}\] rate-limit storage '
+                         rf'redis://127\.0\.0\.1:{module_redis.port} is not answering', line) for line in down), down
+    pids = {re.search(r'\[pid (\d+)\]', line).group(1) for line in down}
+
+    def recovered() -> bool:
+        served.summary()
+        back = {re.search(r'\[pid (\d+)\]', line).group(1) for line in storage_lines('answers again')}
+        return pids <= back
+
+    assert wait_until(recovered, timeout=40, step=0.5), served.log_text()[-3000:]
+    assert len(storage_lines('not answering')) == len(down), 'one line per outage, not per request'
