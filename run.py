@@ -9,11 +9,13 @@ make one per database; ``flask --app run ...`` finds the factory.
 Configuration comes from environment variables named like the config keys
 (``DATABASE_URI``, ``API_*``); the default database is a SQLite file of demo
 data in the instance folder. ``API_JWT_SECRET`` has no default: only the
-demo (``python run.py``) makes one up.
+demo (``python run.py``) makes one up. The demo resets only a database of
+its own (that file, a new or empty database, or one it marked); it stops,
+changing nothing, on any other.
 
     python run.py                               # the demo: seed, mint a token, serve on :5000
     flask --app run api token create --user NAME
-    gunicorn 'run:create_app()'                 # production-like serving
+    gunicorn -c gunicorn.conf.py                # production serving (gunicorn.conf.py says why each setting)
 """
 
 from __future__ import annotations
