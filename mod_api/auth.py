@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -22,12 +23,16 @@ import jwt
 import sqlalchemy as sa
 from flask import g, request
 
-from mod_api.errors import ApiError
-from mod_api.limits import limited, preflight
+from mod_api import logs, timeouts
+from mod_api.errors import (ApiError, database_unavailable,
+                            leave_session_clean, service_unavailable)
+from mod_api.limits import free_answer, limited, preflight, waive
 from mod_api.models import AccessToken
 from mod_api.queries import DbSession
 from mod_api.settings import current as current_settings
 from mod_auth.models import User
+
+log = logging.getLogger(__name__)
 
 #: The scope of every read endpoint.
 RUNS_READ = 'runs:read'
@@ -166,9 +171,20 @@ def _note_use(token_id: int, last_used: Optional[datetime.datetime], now: dateti
     resolution = datetime.timedelta(seconds=current_settings().token_last_used_resolution)
     if last_used is not None and now - last_used < resolution:
         return
-    # In a transaction of its own: committing the host's session would commit whatever else it holds.
-    with g.db.get_bind().begin() as connection:
-        connection.execute(sa.update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))
+    # In a transaction of its own: committing the host's session would commit whatever else it holds. It is
+    # bookkeeping: on MariaDB it waits for no lock (a locked table, FLUSH TABLES WITH READ LOCK), and when it
+    # cannot be written now it is written on a later request; the read goes on either way.
+    engine = g.db.get_bind()
+    update: Any = sa.update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now)
+    if timeouts.is_mariadb(engine):
+        update = sa.text(f'{timeouts.NO_WAIT}UPDATE {AccessToken.__tablename__} SET last_used_at = :now '
+                         'WHERE id = :id').bindparams(now=now, id=token_id)
+    try:
+        with engine.begin() as connection:
+            connection.execute(update)
+    except sa.exc.SQLAlchemyError as error:
+        log.info('the use of token %s was not recorded now (%s); a later request records it', token_id,
+                 logs.safe_words(error) or type(error).__name__)
 
 
 def account_if_any() -> Optional[int]:
@@ -181,7 +197,10 @@ def account_if_any() -> Optional[int]:
         return None
     try:
         return _load(_decode(_bearer_token())).account_id
-    except Exception:  # any refusal: charged to the address instead
+    except Exception as error:  # any refusal: charged to the address instead
+        if database_unavailable(error):  # not the client's fault: charged to no one
+            leave_session_clean()
+            waive()
         return None
 
 
@@ -205,8 +224,10 @@ def token_required(scope: str) -> Callable[[View], View]:
                 return preflight()
             try:
                 accepted = _load(_decode(_bearer_token()))
-            except Exception as error:  # a refusal, or the database not answering: counted all the same
-                return limited(_refuse(error))
+            except Exception as error:
+                if database_unavailable(error):  # not the client's fault: 503, whatever the quota, charged nothing
+                    return free_answer(service_unavailable(error).response)
+                return limited(_refuse(error))  # a refusal: counted, which slows token guessing
             request.environ[_ENVIRON_KEY] = accepted
             if scope not in accepted.scopes:
                 return limited(_refuse(ApiError(

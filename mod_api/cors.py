@@ -3,7 +3,8 @@
 Built on flask-cors, for the API's URLs only. Allowed origins come from
 ``API_CORS_ORIGINS`` (none by default: no CORS headers at all). A preflight
 needs no token; the headers a frontend needs (``ETag``, ``Retry-After``, the
-rate-limit headers, the ``WWW-Authenticate`` challenge) are exposed.
+rate-limit headers, the ``WWW-Authenticate`` challenge, ``X-Request-Id``) are
+exposed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mod_api.blueprint import mod_api
 from mod_api.settings import Settings
 
 EXPOSED_HEADERS = ['ETag', 'Retry-After', 'WWW-Authenticate', 'X-RateLimit-Limit', 'X-RateLimit-Remaining',
-                   'X-RateLimit-Reset']
+                   'X-RateLimit-Reset', 'X-Request-Id']
 
 
 def _vary_on_origin(response: Response) -> Response:

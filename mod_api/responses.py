@@ -37,16 +37,33 @@ def _none_match(header: Optional[str], etag: str) -> bool:
     return etag in _ENTITY_TAG.findall(header)
 
 
-def conditional_json(payload: Any, finished: bool) -> Response:
-    """Return ``payload`` with a strong ETag (a hash of the body), answering 304 when ``If-None-Match`` has it.
+def _match(header: Optional[str], etag: str) -> bool:
+    """Whether ``If-Match`` holds for ``etag`` (strong comparison, RFC 9110 13.1.1); no header holds."""
+    if header is None:
+        return True
+    if header.strip() == '*':
+        return True  # the resource exists
+    return any(tag == etag for weak, tag in re.findall(r'(W/)?"([^"]*)"', header) if not weak)
 
-    A hash of the body changes whenever anything the body says changes, whichever input caused it.
-    A finished run's answers may be cached for a minute; others must be revalidated.
+
+def conditional_json(payload: Any, finished: bool) -> Response:
+    """Return ``payload`` with a strong ETag (a hash of the body), or the answer its preconditions call for.
+
+    ``If-Match`` that names another representation: 412 ``precondition_failed``
+    (RFC 9110 13.1.1), without the body; ``If-None-Match`` that names this one:
+    304. A hash of the body changes whenever anything the body says changes,
+    whichever input caused it. A finished run's answers may be cached for a
+    minute; others must be revalidated.
     """
     response = json_response(payload)
     etag = hashlib.sha256(response.get_data()).hexdigest()[:40]
     cache_control = 'private, max-age=60' if finished else 'private, no-cache'
-    if _none_match(request.headers.get('If-None-Match'), etag):
+    if not _match(request.headers.get('If-Match'), etag):
+        from mod_api.errors import \
+            ApiError  # errors builds its bodies with this module
+        response = ApiError(412, 'If-Match names no current representation: the resource has changed.',
+                            {'header': 'If-Match', 'etag': f'"{etag}"'}).response()
+    elif _none_match(request.headers.get('If-None-Match'), etag):
         response = Response(status=304)
     response.set_etag(etag)
     response.headers['Cache-Control'] = cache_control

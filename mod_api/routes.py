@@ -12,21 +12,25 @@ from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from mod_api import openapi, queries
+from mod_api import logs, openapi, queries
 from mod_api.auth import RUNS_READ, account_if_any, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.limits import limited, preflight
 from mod_api.responses import conditional_json, json_response
-from mod_api.schemas import (RegressionResultListQuerySchema,
+from mod_api.schemas import (NoQuerySchema, RegressionResultListQuerySchema,
                              RegressionResultPathSchema, RunListQuerySchema,
                              RunPathSchema, dump_regression_result,
                              dump_regression_result_list, dump_run_detail,
                              dump_run_list, dump_run_summary, parse_path,
-                             parse_query, run_item)
+                             parse_query, run_item, storable_id)
 from mod_api.verdicts import classify, count, run_state
 
 View = TypeVar('View', bound=Callable[..., Any])
+
+#: The app's extension key of the API's URL prefix (``/api/v1``), set when the blueprint is registered.
+PREFIX = 'mod_api.prefix'
+_CATCH_ALL = 'mod_api.catch_all'
 
 
 def _get(rule: str) -> Callable[[View], View]:
@@ -35,7 +39,8 @@ def _get(rule: str) -> Callable[[View], View]:
 
 
 def _run_or_404(run_id: int) -> queries.RunFacts:
-    run = queries.load_run(g.db, run_id)
+    # An id no row can have is not looked up: the database would refuse it or overflow.
+    run = queries.load_run(g.db, run_id) if storable_id(run_id) else None
     if run is None:
         raise not_found('run', run_id)
     return run
@@ -67,7 +72,9 @@ def runs() -> Response:
 @token_required(RUNS_READ)
 def run_detail(run_id: str) -> Response:
     """One run, with its progress history."""
-    run = _run_or_404(parse_path(RunPathSchema(), {'run_id': run_id})['run_id'])
+    path = parse_path(RunPathSchema(), {'run_id': run_id})
+    parse_query(NoQuerySchema(), request.args)
+    run = _run_or_404(path['run_id'])
     progress = queries.load_progress(g.db, run.run_id)
     return conditional_json(dump_run_detail(run_item(run, _links(run.run_id)), progress), _finished(run))
 
@@ -76,7 +83,9 @@ def run_detail(run_id: str) -> Response:
 @token_required(RUNS_READ)
 def run_summary(run_id: str) -> Response:
     """Pass/fail counts of a run, over every regression test in its scope."""
-    run = _run_or_404(parse_path(RunPathSchema(), {'run_id': run_id})['run_id'])
+    path = parse_path(RunPathSchema(), {'run_id': run_id})
+    parse_query(NoQuerySchema(), request.args)
+    run = _run_or_404(path['run_id'])
     state = run_state(run.last_status)
     counts = count(classify(record, state) for record in queries.load_records(g.db, run))
     return conditional_json(dump_run_summary(run, counts), _finished(run))
@@ -106,8 +115,10 @@ def regression_results(run_id: str) -> Response:
 def regression_result(run_id: str, sample_id: str) -> Response:
     """Full result of one regression test (``sample_id``) in a run."""
     path = parse_path(RegressionResultPathSchema(), {'run_id': run_id, 'sample_id': sample_id})
+    parse_query(NoQuerySchema(), request.args)
     run = _run_or_404(path['run_id'])
-    records = queries.load_records(g.db, run, queries.ResultFilters(regression_id=path['sample_id']))
+    records = (queries.load_records(g.db, run, queries.ResultFilters(regression_id=path['sample_id']))
+               if storable_id(path['sample_id']) else [])
     if not records:
         raise not_found('sample', path['sample_id'], run_id=run.run_id)
     verdict = classify(records[0], run_state(run.last_status))
@@ -154,6 +165,35 @@ def _allow_only_real_methods(response: Response) -> Response:
 
 
 _ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
+
+def _under_prefix(path: str) -> bool:
+    prefix = current_app.extensions.get(PREFIX)
+    return prefix is not None and (not prefix or path == prefix or path.startswith(prefix + '/'))
+
+
+def claim() -> None:
+    """Make every request under the API's prefix the API's own, even one the host's router refused.
+
+    The first before-request hook of the host. Werkzeug's router answers an
+    unknown method (TRACE, PROPFIND), or a path it would redirect (``//``),
+    with its own HTML, outside any blueprint. Such a request is handed to
+    the catch-all route instead, which answers it in JSON, with the API's
+    headers (405 with the API's true ``Allow``, or 404). Every API request
+    also gets its request id and start time here.
+    """
+    if not _under_prefix(request.path):
+        return
+    logs.start_request()
+    if request.routing_exception is None:
+        return
+    rule = current_app.extensions.get(_CATCH_ALL)
+    if rule is None:
+        rule = current_app.extensions[_CATCH_ALL] = next(
+            rule for rule in current_app.url_map.iter_rules(f'{mod_api.name}.unknown_url') if rule.arguments)
+    request.url_rule = rule
+    request.view_args = {'path': request.path[len(current_app.extensions[PREFIX]):].lstrip('/')}
+    request.routing_exception = None
 
 
 @mod_api.route('/', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url', strict_slashes=False)

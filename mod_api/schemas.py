@@ -48,9 +48,30 @@ class DecimalInteger(fields.Field):
         return int(value)
 
 
-def PathId(**kwargs: Any) -> DecimalInteger:  # noqa: N802  (reads as a field class)
-    """Return a field for a database id in a URL: from 1 to the largest INTEGER."""
-    return DecimalInteger(1, MAX_ID, **kwargs)
+_WELL_FORMED_ID = re.compile(r'\A-?[0-9]+\Z')
+
+
+class PathId(fields.Field):
+    """A database id in a URL: a whole number in ASCII decimal digits (a minus sign allowed), of any size.
+
+    Any such number is a well-formed request: one that no row can have (0, a
+    negative one, or one beyond the INTEGER columns' range) names nothing, and
+    is answered 404 like any id of no row. Only what is not a decimal number
+    at all (``abc``, ``+3``, ``1.0``, other scripts' digits) is a 400.
+    """
+
+    def _deserialize(self, value: Any, attr: Optional[str], data: Optional[Mapping[str, Any]],
+                     **kwargs: Any) -> int:
+        if not isinstance(value, str) or not _WELL_FORMED_ID.match(value):
+            raise ValidationError('Must be a whole number in decimal digits.')
+        if len(value.lstrip('-').lstrip('0')) > 4000:  # Python refuses longer numbers; it names no row either way
+            return MAX_ID + 1 if value[0] != '-' else -1
+        return int(value)
+
+
+def storable_id(value: int) -> bool:
+    """Whether a row of the platform's INTEGER id columns can have the id ``value``."""
+    return 1 <= value <= MAX_ID
 
 
 class _CutToLength:
@@ -90,6 +111,8 @@ def _allowed(field: fields.Field) -> Dict[str, Any]:
     """Say what a field accepts, for the details of a 400."""
     if isinstance(field, DecimalInteger):
         return {'minimum': field.minimum, 'maximum': field.maximum}
+    if isinstance(field, PathId):
+        return {'type': 'integer'}
     for validator in field.validators:
         if isinstance(validator, validate.OneOf):
             return {'allowed': list(validator.choices)}
@@ -200,6 +223,13 @@ class ErrorSchema(Schema):
     details = fields.Dict(required=True, metadata={
         'description': 'Structured context for the error. Always an object, never null. Empty object {} when no '
                        'additional detail is available.'})
+
+
+class NoQuerySchema(Schema):
+    """The query of an endpoint that takes no query parameter: any one given is refused."""
+
+    class Meta:  # noqa: D106
+        unknown = RAISE
 
 
 class PageQuerySchema(Schema):

@@ -40,8 +40,32 @@ DEFAULTS: Mapping[str, Any] = {
     'API_RATELIMIT_KEY_PREFIX': 'mod_api',
     # Proxies in front of the app whose X-Forwarded-For is trusted (0: use the socket's peer).
     'API_RATELIMIT_TRUSTED_PROXIES': 0,
+    # How long one call to the limiter's storage may take (connect, or one command), in seconds: a frozen Redis
+    # costs a request at most this, and is then left alone for a while (limits kept per process meanwhile).
+    'API_RATELIMIT_STORAGE_TIMEOUT': 0.5,
     # Origins of web frontends allowed to call the API from a browser (CORS), comma-separated; none by default.
     'API_CORS_ORIGINS': (),
+    # Bounded waits on the database, applied to the host's engine on the API's first request (MySQL and
+    # MariaDB through PyMySQL; other databases keep their own). In seconds; 0 leaves a bound off.
+    # Connecting (TCP and the server's greeting):
+    'API_DB_CONNECT_TIMEOUT': 3,
+    # Waiting for the server's answer, and for the server to take a query: a frozen or unreachable server.
+    # Longer than the statement limit, so that the server's own limit answers first and the connection lives on.
+    'API_DB_READ_TIMEOUT': 10,
+    'API_DB_WRITE_TIMEOUT': 10,
+    # Longest statement (MariaDB max_statement_time; MySQL max_execution_time, for SELECTs).
+    'API_DB_STATEMENT_TIMEOUT': 5,
+    # Longest wait for a lock: a locked table, FLUSH TABLES WITH READ LOCK, a locked row
+    # (lock_wait_timeout and innodb_lock_wait_timeout, whole seconds, at least 1).
+    'API_DB_LOCK_TIMEOUT': 3,
+    # Longest wait for a free connection of the engine's pool (threaded workers).
+    'API_DB_POOL_TIMEOUT': 5,
+    # Retry-After of the 503 answered while the database is not answering.
+    'API_DB_RETRY_AFTER': 5,
+    # The API's log lines: level, and whether the API writes them to stderr itself (time, level, process,
+    # request id); off when the host routes the mod_api logger's records itself.
+    'API_LOG_LEVEL': 'INFO',
+    'API_LOG_HANDLER': True,
 }
 
 MIN_SECRET_BYTES = 32
@@ -70,6 +94,16 @@ class Settings:
     ratelimit_key_prefix: str
     ratelimit_trusted_proxies: int
     cors_origins: Tuple[str, ...]
+    ratelimit_storage_timeout: float = 0.5
+    db_connect_timeout: float = 3
+    db_read_timeout: float = 10
+    db_write_timeout: float = 10
+    db_statement_timeout: float = 5
+    db_lock_timeout: int = 3
+    db_pool_timeout: float = 5
+    db_retry_after: int = 5
+    log_level: str = 'INFO'
+    log_handler: bool = True
 
     @property
     def configured(self) -> bool:
@@ -106,6 +140,23 @@ def _bool(config: Mapping[str, Any], key: str) -> bool:
             raise RuntimeError(f'{key} must be true or false, not {value!r}')
         return value.strip().lower() in ('1', 'true', 'yes', 'on')
     return bool(value)
+
+
+def _seconds(config: Mapping[str, Any], key: str) -> float:
+    try:
+        value = float(config[key])
+    except (TypeError, ValueError):
+        raise RuntimeError(f'{key} must be a number of seconds, not {config[key]!r}') from None
+    if not 0 <= value <= 86400:
+        raise RuntimeError(f'{key} must be from 0 to 86400 seconds, not {config[key]!r}')
+    return value
+
+
+def _level(config: Mapping[str, Any], key: str) -> str:
+    value = str(config[key]).upper()
+    if value not in ('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'):
+        raise RuntimeError(f'{key} must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {config[key]!r}')
+    return value
 
 
 def _rate(config: Mapping[str, Any], key: str) -> str:
@@ -155,6 +206,17 @@ def load(config: Mapping[str, Any]) -> Settings:
         ratelimit_key_prefix=str(values['API_RATELIMIT_KEY_PREFIX']),
         ratelimit_trusted_proxies=_int(values, 'API_RATELIMIT_TRUSTED_PROXIES'),
         cors_origins=_origins(values, 'API_CORS_ORIGINS'),
+        ratelimit_storage_timeout=_seconds(values, 'API_RATELIMIT_STORAGE_TIMEOUT') or 0.5,
+        db_connect_timeout=_seconds(values, 'API_DB_CONNECT_TIMEOUT'),
+        db_read_timeout=_seconds(values, 'API_DB_READ_TIMEOUT'),
+        db_write_timeout=_seconds(values, 'API_DB_WRITE_TIMEOUT'),
+        db_statement_timeout=_seconds(values, 'API_DB_STATEMENT_TIMEOUT'),
+        db_lock_timeout=max(1, round(_seconds(values, 'API_DB_LOCK_TIMEOUT'))) if _seconds(
+            values, 'API_DB_LOCK_TIMEOUT') else 0,
+        db_pool_timeout=_seconds(values, 'API_DB_POOL_TIMEOUT'),
+        db_retry_after=max(1, round(_seconds(values, 'API_DB_RETRY_AFTER'))),
+        log_level=_level(values, 'API_LOG_LEVEL'),
+        log_handler=_bool(values, 'API_LOG_HANDLER'),
     )
 
 

@@ -7,8 +7,14 @@ import datetime
 import functools
 import os
 import re
-from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
-                    Tuple)
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from typing import (Any, Callable, Dict, Iterator, List, NoReturn, Optional,
+                    Sequence, Tuple)
 
 import pytest
 import sqlalchemy as sa
@@ -28,16 +34,95 @@ from run import create_app, db
 from tests.factories import Factory
 
 
+def is_mariadb(uri: str) -> bool:
+    """Whether ``uri`` names a MySQL or MariaDB server."""
+    return uri.startswith(('mysql', 'mariadb'))
+
+
+@contextlib.contextmanager
+def fresh_database(server_uri: str, purpose: str = '') -> Iterator[str]:
+    """Create an empty database of its own on the server ``server_uri`` names; drop it, and only it, afterwards.
+
+    The new name starts with the database the URI names (``mod_api_test`` when
+    it names none), so that a URI of ``.../mod_api_ci`` makes ``mod_api_ci_<hex>``:
+    the database the URI names is never written to, let alone dropped.
+    """
+    server = sa.make_url(server_uri)
+    base = re.sub(r'[^A-Za-z0-9_]', '_', server.database or 'mod_api_test')
+    name = f'{base}_{purpose}{uuid.uuid4().hex[:12]}'[-64:]
+    admin = sa.create_engine(server.set(database=''), poolclass=sa.pool.NullPool)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE `{name}`'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS `{name}`'))
+        admin.dispose()
+
+
 @pytest.fixture(scope='session')
-def database_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """SQLite in a temporary file, or the database ``TEST_DATABASE_URI`` names (MariaDB in CI)."""
-    uri = os.environ.get('TEST_DATABASE_URI') or 'sqlite:///' + str(tmp_path_factory.mktemp('db') / 'api.sqlite')
-    engine = sa.create_engine(uri)
+def database_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database made for this test session, with the platform's tables.
+
+    SQLite (the default, and whenever ``TEST_DATABASE_URI`` is a SQLite URL): a
+    new file in a temporary folder. A server (``TEST_DATABASE_URI`` such as
+    ``mysql+pymysql://root@127.0.0.1/mod_api_ci``): a new database on it, dropped at the end.
+    No existing database or table is ever touched.
+    """
+    named = os.environ.get('TEST_DATABASE_URI', '')
+    if not named or named.startswith('sqlite'):
+        uri = 'sqlite:///' + str(tmp_path_factory.mktemp('db') / 'api.sqlite')
+        _create_tables(uri)
+        yield uri
+        return
+    with fresh_database(named) as uri:
+        _create_tables(uri)
+        yield uri
+
+
+def _create_tables(uri: str) -> None:
+    engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
         Base.metadata.create_all(connection)
     engine.dispose()
-    return uri
+
+
+# --- processes of the tests' own -----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
+
+
+def needs(what: str) -> NoReturn:
+    """Skip for want of a service, or fail when running in CI, where it must be there."""
+    if os.environ.get('CI'):
+        pytest.fail(f'{what} is needed in CI')
+    pytest.skip(f'{what} is not available')
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a child process, killing it if it does not exit in time."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
 
 
 TEST_SECRET = 'test-secret-of-the-api-at-least-32-bytes-long'
@@ -48,9 +133,11 @@ def app_config(database_uri: str, **overrides: Any) -> Dict[str, Any]:
 
     A token's "last used" time is written on its first use, then at most daily
     here, so that later requests write nothing; tests of that write lower it.
+    The API's log records go to pytest's capture (the API's own stderr
+    handler is tested under gunicorn).
     """
     return {'TESTING': True, 'DATABASE_URI': database_uri, 'API_JWT_SECRET': TEST_SECRET,
-            'API_TOKEN_LAST_USED_RESOLUTION': 86400, **overrides}
+            'API_TOKEN_LAST_USED_RESOLUTION': 86400, 'API_LOG_HANDLER': False, **overrides}
 
 
 @pytest.fixture
@@ -137,7 +224,8 @@ class Api:
         documented response without content must have an empty body. Two
         answers have no operation of their own: a URL that no path of the
         document takes must be the 404 that every operation describes, and a
-        method that a documented path lacks must be the 405 its GET describes.
+        method that a documented path lacks must be the 405 its GET describes
+        (either may be the 429 or 503 every operation describes instead).
         """
         document, spec = cls.described()
         request = response.request
@@ -146,12 +234,13 @@ class Api:
         template = cls.template(request.path[len(cls.prefix):])
         method = request.method.lower()
         checked_as = request
+        # Whatever the URL or method, the quota or the database may answer first (429, 503).
         if template is None:
-            assert response.status_code == 404, f'{what}: a URL the document lacks must be 404'
+            assert response.status_code in (404, 429, 503), f'{what}: a URL the document lacks must be 404'
             template, method = '/runs/{run_id}', 'get'
             checked_as = EnvironBuilder(path=cls.prefix + '/runs/1', method='GET').get_request()
         elif method not in document['paths'][template]:
-            assert response.status_code == 405, f'{what}: a method the document lacks must be 405'
+            assert response.status_code in (405, 429, 503), f'{what}: a method the document lacks must be 405'
             method = 'get'
             checked_as = EnvironBuilder(path=request.path, method='GET').get_request()
         described = document['paths'][template][method]['responses'].get(str(response.status_code))
@@ -206,3 +295,161 @@ def statements(app: Flask) -> Callable[[], Any]:
         finally:
             sa.event.remove(engine, 'before_cursor_execute', record)
     return counting
+
+
+# --- a host wired as the real platform is ---------------------------------------------------------------------------
+
+class FailedToSpawnDBSession(Exception):
+    """The platform's own error when ``create_session`` fails (its ``exceptions`` module)."""
+
+
+def platform_like_app(database_uri: str, **config: Any) -> Flask:
+    """A host wired as the real platform's ``run.py`` and ``database.py`` are (shared/platform.md).
+
+    One engine made with no options; in ``before_request`` a new scoped
+    session as ``g.db`` and ``Base.metadata.create_all`` (wrapped into the
+    platform's own error when it fails); ``teardown_appcontext`` calls
+    ``g.db.remove()``; HTML pages for 400, 403, 404 and 500 installed before
+    the blueprint. The caller disposes of ``app.extensions['platform_engine']``.
+    """
+    from flask import g
+
+    from mod_api import mod_api
+
+    host = Flask('platform_like')
+    host.config.update(app_config(database_uri, **config))
+    engine = sa.create_engine(database_uri)
+    host.extensions['platform_engine'] = engine
+
+    @host.before_request
+    def before_request() -> None:
+        g.db = sa.orm.scoped_session(sa.orm.sessionmaker(bind=engine))
+        try:
+            Base.metadata.create_all(bind=engine)
+        except sa.exc.SQLAlchemyError:
+            raise FailedToSpawnDBSession()
+
+    @host.teardown_appcontext
+    def teardown(exception: Optional[BaseException]) -> None:
+        session = g.get('db', None)
+        if session is not None:
+            session.remove()
+
+    for code in (400, 403, 404, 500):
+        host.register_error_handler(code, lambda error, code=code: (f'<!doctype html><h1>{code}</h1>', code))
+    host.register_blueprint(mod_api, url_prefix='/api/v1')
+    return host
+
+
+def signed_token(account_id: int = 1, jti: Optional[str] = None) -> str:
+    """A well-signed token of the test secret, recorded nowhere: the API must ask the database about it."""
+    import jwt
+
+    from mod_api.settings import DEFAULTS
+    now = int(time.time())
+    return jwt.encode({'iss': DEFAULTS['API_JWT_ISSUER'], 'aud': DEFAULTS['API_JWT_AUDIENCE'], 'sub': str(account_id),
+                       'scope': RUNS_READ, 'iat': now, 'exp': now + 3600, 'jti': jti or uuid.uuid4().hex},
+                      TEST_SECRET, algorithm='HS256')
+
+
+# --- a MariaDB server of the tests' own ------------------------------------------------------------------------------
+
+class MariaDBServer:
+    """A mariadbd of the tests' own: its own data folder, port and socket; stopped, frozen or killed at will.
+
+    Never the machine's server: tests that stop or freeze a database stop or freeze this one.
+    """
+
+    def __init__(self, folder: Any) -> None:
+        self.folder = folder
+        self.data = folder / 'data'
+        self.port = free_port()
+        self.process: Optional[subprocess.Popen] = None
+        self.frozen = False
+
+    def install(self) -> None:
+        install = shutil.which('mariadb-install-db')
+        if install is None or not os.path.exists(MARIADBD):
+            needs('mariadb-install-db and /usr/sbin/mariadbd (Debian package mariadb-server)')
+        finished = subprocess.run(
+            [install, '--no-defaults', f'--datadir={self.data}', '--auth-root-authentication-method=normal',
+             '--skip-test-db', '--user=root'], capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
+
+    def start(self) -> None:
+        with open(self.folder / 'mariadbd.log', 'ab') as output:
+            self.process = subprocess.Popen(
+                [MARIADBD, '--no-defaults', f'--datadir={self.data}', f'--port={self.port}', '--bind-address=127.0.0.1',
+                 f'--socket={self.folder / "mariadbd.sock"}', f'--pid-file={self.folder / "mariadbd.pid"}',
+                 '--user=root', '--skip-log-bin', '--innodb-buffer-pool-size=32M', '--max-connections=100',
+                 '--skip-name-resolve', '--character-set-server=utf8mb4'],
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        self.frozen = False
+        assert wait_until(lambda: self.process is not None and (self.process.poll() is not None or self.answers()),
+                          timeout=60), 'mariadbd did not start'
+        assert self.process.poll() is None, (self.folder / 'mariadbd.log').read_text()[-3000:]
+
+    def answers(self) -> bool:
+        try:
+            engine = sa.create_engine(self.uri(''), poolclass=sa.pool.NullPool,
+                                      connect_args={'connect_timeout': 1, 'read_timeout': 2})
+            with engine.connect() as connection:
+                connection.execute(sa.text('SELECT 1'))
+            engine.dispose()
+            return True
+        except sa.exc.SQLAlchemyError:
+            return False
+
+    def uri(self, database: str) -> str:
+        return f'mysql+pymysql://root@127.0.0.1:{self.port}/{database}'
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.thaw()
+            stop(self.process, timeout=60)
+            self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.thaw()
+            self.process.kill()
+            self.process.wait(30)
+            self.process = None
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self) -> None:
+        if self.process is not None and self.frozen:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.frozen = False
+
+    def ensure_running(self) -> None:
+        self.thaw()
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+
+
+MARIADBD = '/usr/sbin/mariadbd'
+
+
+@pytest.fixture(scope='session')
+def own_mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
+    """A MariaDB server of the tests' own, made once per session (about 2 s), killed at the end."""
+    server = MariaDBServer(tmp_path_factory.mktemp('mariadb'))
+    server.install()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.kill()
+        shutil.rmtree(server.data, ignore_errors=True)
+
+
+@pytest.fixture
+def running_mariadb(own_mariadb: MariaDBServer) -> MariaDBServer:
+    """The tests' own MariaDB, answering (a test before may have stopped, frozen or killed it)."""
+    own_mariadb.ensure_running()
+    return own_mariadb

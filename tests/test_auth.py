@@ -420,6 +420,7 @@ def test_with_a_good_token_the_same_requests_are_400_and_404(app: Flask, client:
     """The control of the two tests above: the 401s are not the endpoint's answers for any bad request."""
     header = f'Bearer {mint(app, factory)}'
     assert summary(client, 2_000_000_000, header).status_code == 404
+    assert summary(client, '99999999999', header).status_code == 404
     assert summary(client, 'abc', header).status_code == 400
 
 

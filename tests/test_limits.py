@@ -14,13 +14,11 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from typing import (Any, Callable, Dict, Iterator, List, NoReturn, Optional,
-                    Tuple)
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import jwt
 import pytest
@@ -35,7 +33,8 @@ from mod_api.auth import utcnow
 from mod_api.models import AccessToken
 from mod_api.settings import DEFAULTS
 from run import create_app, db
-from tests.conftest import TEST_SECRET, app_config, mint
+from tests.conftest import (TEST_SECRET, app_config, free_port, mint, needs,
+                            stop, wait_until)
 from tests.factories import Factory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -68,44 +67,9 @@ def limit_headers(response: Any, started: float) -> Tuple[int, int, int]:
     return limit, remaining, reset
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return condition()
-
-
-def needs(what: str) -> NoReturn:
-    """Skip for want of a service, or fail when running in CI, where it must be there."""
-    if os.environ.get('CI'):
-        pytest.fail(f'{what} is needed in CI')
-    pytest.skip(f'{what} is not available')
-
-
 def prefixed_keys(client: redis.Redis, prefix: str) -> List[bytes]:
     """The storage keys made under the API's key prefix."""
     return sorted(client.scan_iter(match=f'*{prefix}*', count=1000))
-
-
-def stop(process: subprocess.Popen, timeout: float = 10) -> None:
-    """Terminate a child process, killing it if it does not exit in time."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
 
 
 # --- fixtures ------------------------------------------------------------------------------------------------------
@@ -475,7 +439,16 @@ class RedisServer:
             self.process = None
         self.client.connection_pool.disconnect()
 
+    def freeze(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
     def kill(self) -> None:
+        self.thaw()
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
@@ -558,3 +531,73 @@ def test_redis_down_then_back(own_redis, make_app, app, factory, run_id, key_pre
         ask()
     warnings = storage_records(caplog)
     assert len(warnings) == 1 and 'storage' in warnings[0].getMessage().lower()
+
+
+def api_records(caplog: pytest.LogCaptureFixture) -> List[str]:
+    """The storage lines of the API's own logger since the last clear."""
+    return [f'{record.levelname} {record.getMessage()}' for record in caplog.records
+            if record.name == 'mod_api.limits']
+
+
+@pytest.mark.redis
+def test_redis_frozen_then_thawed(own_redis, make_app, app, factory, run_id, key_prefix, caplog):
+    caplog.set_level(logging.INFO)
+    limited = make_app(API_RATELIMIT_STORAGE_URI=f'redis://127.0.0.1:{own_redis.port}/0',
+                       API_RATELIMIT_KEY_PREFIX=key_prefix, API_RATELIMIT_READS='50 per minute')
+    client = limited.test_client()
+    token = mint(app, factory)
+    assert summary(client, run_id, bearer(token)).status_code == 200
+
+    own_redis.freeze()
+    try:
+        started = time.monotonic()
+        timings = []
+        for _ in range(6):
+            began = time.monotonic()
+            answer = summary(client, run_id, bearer(token))
+            timings.append(time.monotonic() - began)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            limit_headers(answer, time.time() - 1)
+        # A frozen storage costs one request its timeouts (0.5 s a call), then is left alone.
+        assert max(timings) < 2.5 and time.monotonic() - started < 4, timings
+    finally:
+        own_redis.thaw()
+    lines = api_records(caplog)
+    assert len(lines) == 1 and lines[0].startswith('WARNING rate-limit storage redis://127.0.0.1:')
+    assert 'not answering' in lines[0]
+
+    caplog.clear()
+    assert wait_until(lambda: summary(client, run_id, bearer(token)).status_code == 200 and bool(api_records(caplog)),
+                      timeout=40, step=0.5), 'no recovery within 40 s'
+    assert api_records(caplog) == [f'INFO rate-limit storage redis://127.0.0.1:{own_redis.port} answers again: '
+                                   'shared counting resumed']
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize('failure', ['killed', 'frozen'])
+def test_redis_failing_between_the_check_and_the_deduction(
+        own_redis, make_app, app, factory, run_id, key_prefix, caplog, monkeypatch, failure):
+    """Flask-Limiter charges a request after its answer is made: Redis failing then still fails no request."""
+    caplog.set_level(logging.INFO)
+    limited = make_app(API_RATELIMIT_STORAGE_URI=f'redis://127.0.0.1:{own_redis.port}/0',
+                       API_RATELIMIT_KEY_PREFIX=key_prefix, API_RATELIMIT_READS='50 per minute')
+    client = limited.test_client()
+    token = mint(app, factory)
+    assert summary(client, run_id, bearer(token)).status_code == 200
+    load_run = queries.load_run
+
+    def fail_storage(session: Any, run: int) -> Any:
+        own_redis.kill() if failure == 'killed' else own_redis.freeze()
+        return load_run(session, run)
+
+    monkeypatch.setattr(queries, 'load_run', fail_storage)
+    try:
+        answer = summary(client, run_id, bearer(token))
+    finally:
+        own_redis.thaw()
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()['run_id'] == run_id
+    limit_headers(answer, time.time() - 5)
+    lines = api_records(caplog)
+    assert len(lines) == 1 and 'not answering' in lines[0], lines
+    assert 'Traceback' not in caplog.text

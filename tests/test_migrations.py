@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set
 
@@ -24,7 +23,7 @@ from flask_migrate import downgrade, upgrade
 
 from mod_api.models import AccessToken
 from run import create_app, db
-from tests.conftest import app_config
+from tests.conftest import app_config, fresh_database, is_mariadb
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / 'migrations'
 BRANCH_FILE = 'a1e5c0de7001_mod_api_access_tokens.py'
@@ -37,11 +36,11 @@ PLATFORM_CHAIN = ['6b335fbd58ab', '6b1274f61edd', '2e0d2e02a721', 'a5183973c3e9'
 WITH_API_TOKEN = 'b3ed927671bd'
 
 
-def _mariadb_server() -> sa.URL:
+def _mariadb_server() -> str:
     uri = os.environ.get('TEST_DATABASE_URI', '')
-    if not uri.startswith(('mysql', 'mariadb')):
+    if not is_mariadb(uri):
         pytest.skip('TEST_DATABASE_URI names no MariaDB')
-    return sa.make_url(uri)
+    return uri
 
 
 @pytest.fixture(params=['sqlite', pytest.param('mariadb', marks=pytest.mark.mariadb)])
@@ -50,17 +49,8 @@ def fresh_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == 'sqlite':
         yield 'sqlite:///' + str(tmp_path / 'migrations.sqlite')
         return
-    server = _mariadb_server()
-    name = f'mod_api_migrations_{uuid.uuid4().hex[:12]}'
-    admin = sa.create_engine(server.set(database=''), poolclass=sa.pool.NullPool)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE `{name}`'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS `{name}`'))
-        admin.dispose()
+    with fresh_database(_mariadb_server(), 'migrations_') as uri:
+        yield uri
 
 
 @pytest.fixture(autouse=True)

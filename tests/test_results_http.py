@@ -385,8 +385,7 @@ class ErrorTests:
             assert body['code'] == 'not_found' and isinstance(body['message'], str)
             assert body['details'] == {'resource': 'sample', 'id': regression_id, 'run_id': run.id}
 
-    @pytest.mark.parametrize('value', ['0', '-1', 'abc', '1_0', '%2B3', '1.0', '2147483648', '12345678901234567890',
-                                       '\u0663'])
+    @pytest.mark.parametrize('value', ['abc', '1_0', '%2B3', '1.0', '1e3', ' 1', '0x1', '\u0663'])
     @pytest.mark.parametrize('template, parameter', [
         ('/runs/{}/summary', 'run_id'),
         ('/runs/{}/samples/1', 'run_id'),
@@ -396,6 +395,34 @@ class ErrorTests:
         body = get_json(api, template.format(value), status=400)
         assert body['code'] == 'invalid_parameter' and isinstance(body['message'], str)
         assert body['details']['parameter'] == parameter
+
+    @pytest.mark.parametrize('value', ['0', '-1', '2147483648', '12345678901234567890', '288230376151711744',
+                                       '00000000000000000000000000000000000002147483648', '9' * 300])
+    def test_an_id_no_run_can_have_is_not_found(self, api, value):
+        """The seed contract gives ids no maximum (and the summary's run_id no minimum): such ids name no run."""
+        for path in (f'/runs/{value}/summary', f'/runs/{value}/samples/1'):
+            body = get_json(api, path, status=404)
+            assert body['details'] == {'resource': 'run', 'id': int(value)}, path
+
+    @pytest.mark.parametrize('value', ['0', '-1', '2147483648', '288230376151711744'])
+    def test_a_regression_id_no_test_can_have_is_not_found(self, api, factory, value):
+        run = factory.run()
+        factory.commit()
+        body = get_json(api, f'/runs/{run.id}/samples/{value}', status=404)
+        assert body['details'] == {'resource': 'sample', 'id': int(value), 'run_id': run.id}
+
+    @pytest.mark.parametrize('query, parameter', [('status=fail', 'status'), ('limit=5', 'limit'), ('x=', 'x'),
+                                                  ('a=1&a=1', 'a')])
+    def test_any_query_parameter_is_refused(self, api, factory, query, parameter):
+        """The summary and the detail take no query: a filter there would be silently ignored otherwise."""
+        test = factory.regression_test()
+        run = factory.run()
+        factory.finished(run, test)
+        factory.commit()
+        for path in (f'/runs/{run.id}/summary', f'/runs/{run.id}/samples/{test.id}'):
+            body = get_json(api, f'{path}?{query}', status=400)
+            assert (body['code'], body['details']['parameter'], body['details']['in']) == (
+                'invalid_parameter', parameter, 'query'), path
 
     @pytest.mark.parametrize('path', ['', '/', '/nowhere', '/runs/1/summary/extra', '/runs/1/samples/1/outputs'])
     def test_unknown_url_is_json(self, api, path):
@@ -452,7 +479,7 @@ class CostTests:
 
         with statements() as seen:
             for path, status in ((f'/runs/{run.id}/summary', 200), (f'/runs/{run.id}/samples/{test.id}', 200),
-                                 (f'/runs/{run.id + 1}/summary', 404), (f'/runs/{run.id}/samples/0', 400),
+                                 (f'/runs/{run.id + 1}/summary', 404), (f'/runs/{run.id}/samples/abc', 400),
                                  ('/nowhere', 404)):
                 assert api.get(path).status_code == status
         assert len(seen) >= 7  # the statements were seen, so none of them writing means something

@@ -37,7 +37,7 @@ OTHER = sha('not the baseline')
 RUN_KEYS = ['run_id', 'platform', 'type', 'branch', 'commit', 'pr_number', 'repository', 'state', 'started_at',
             'finished_at', 'links']
 ORIGIN = 'http://localhost:8001'
-EXPOSED = {'etag', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'}
+EXPOSED = {'etag', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-request-id'}
 
 
 def get_json(api: Api, path: str, status: int = 200) -> Any:
@@ -321,10 +321,21 @@ class RunDetailTests:
         assert body['details'] == {'resource': 'run', 'id': run.id + 1}
 
     def test_invalid_id(self, api):
-        for value in ('abc', '0', '-1', '1.5', '+1', '2147483648', '1e3'):
+        for value in ('abc', '1.5', '+1', '1e3', '%20', '\u0663'):
             body = get_json(api, f'/runs/{value}', status=400)
             assert body['code'] == 'invalid_parameter', value
             assert (body['details']['parameter'], body['details']['in']) == ('run_id', 'path')
+
+    def test_an_id_no_run_can_have_is_not_found(self, api):
+        for value in ('0', '-1', '2147483648', '288230376151711744', '9' * 50):
+            body = get_json(api, f'/runs/{value}', status=404)
+            assert body['details'] == {'resource': 'run', 'id': int(value)}, value
+
+    def test_any_query_parameter_is_refused(self, api, factory):
+        run = factory.run(COMPLETED)
+        factory.commit()
+        body = invalid_parameter(api, f'/runs/{run.id}?state=canceled', 'state')
+        assert body['details']['allowed'] == []
 
 
 # --- GET /runs/{run_id}/samples ------------------------------------------------------------------------------------
@@ -476,9 +487,12 @@ class RegressionResultListTests:
         assert (body['code'], body['details']) == ('not_found', {'resource': 'run', 'id': run.id + 1})
 
     def test_invalid_run_id(self, api):
-        for value in ('abc', '0', '-3', '99999999999'):
+        for value in ('abc', '-', '3-', '0x10'):
             body = get_json(api, f'/runs/{value}/samples', status=400)
             assert (body['code'], body['details']['parameter']) == ('invalid_parameter', 'run_id'), value
+        for value in ('0', '-3', '99999999999'):
+            body = get_json(api, f'/runs/{value}/samples', status=404)
+            assert body['details'] == {'resource': 'run', 'id': int(value)}, value
 
     INVALID = [
         ('status=done', 'status'),
