@@ -207,3 +207,33 @@ def test_without_a_secret_the_platform_starts_and_the_api_answers_503() -> None:
     assert done.stdout.split() == ['503', 'api_not_configured', '404', 'text/html'], done.stdout
     assert done.stderr.count('API_JWT_SECRET is missing') == 1, done.stderr[-3000:]
     assert 'Traceback' not in done.stderr
+
+
+def test_a_locked_table_is_a_json_503_in_the_platform_and_it_recovers(api: Api, client: Any, platform_app: Any,
+                                                                      session: Any, world: Dict[str, Any]) -> None:
+    """The API's bounds on waits hold on the platform's own engine, and its teardown stays quiet."""
+    import time
+
+    import pymysql
+    import sqlalchemy as sa
+    session.remove()  # the tests' own reads hold the table's metadata lock until their transaction ends
+    url = sa.engine.make_url(platform_app.config['DATABASE_URI'])
+    locker = pymysql.connect(host=url.host, port=url.port or 3306, user=url.username, password=url.password or '',
+                             database=url.database, read_timeout=60, write_timeout=60)
+    path = f'/runs/{world["runs"]["completed"]}/summary'
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute('SET SESSION lock_wait_timeout = 20')
+            cursor.execute('LOCK TABLES test_result WRITE')
+        started = time.monotonic()
+        answer = api.get(path)
+        waited = time.monotonic() - started
+        assert body(answer, 503)['code'] == 'service_unavailable'
+        assert int(answer.headers['Retry-After']) > 0
+        assert waited < 20, waited
+    finally:
+        with locker.cursor() as cursor:
+            cursor.execute('UNLOCK TABLES')
+        locker.close()
+    assert body(api.get(path))['total_samples'] == 9
+    assert client.get('/no-such-page-of-the-platform').mimetype == 'text/html'
