@@ -18,6 +18,7 @@ from typing import Any, Optional
 from flask import Response
 from flask.blueprints import BlueprintSetupState
 
+from mod_api import outputs  # noqa: F401  (its routes attach to the blueprint)
 from mod_api import cli, cors, errors, limits, routes, settings  # noqa: F401
 from mod_api.blueprint import mod_api
 
