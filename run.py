@@ -55,6 +55,7 @@ def create_app(test_config: Optional[Mapping[str, Any]] = None) -> Flask:
     app = Flask(__name__)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config['DATABASE_URI'] = 'sqlite:///' + os.path.join(app.instance_path, 'demo.sqlite')
+    app.config['SAMPLE_REPOSITORY'] = os.path.join(app.instance_path, 'repository')  # result files, as the platform's
     _config_from_environment(app)
     app.config.update(test_config or {})
     app.config['SQLALCHEMY_DATABASE_URI'] = app.config['DATABASE_URI']

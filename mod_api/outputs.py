@@ -219,14 +219,13 @@ def output_diff(run_id: str, sample_id: str, output_id: str) -> Response:
     status = output_status(facts.output, facts.row)
 
     if wanted != 'application/json':
+        body, charset = b'', _charset(comparison)
         if comparison.expected is not None and comparison.actual is not None:
             body = unified_diff(comparison.expected, comparison.actual, f'expected/{expected.filename}',
                                 f'actual/{actual.filename}', context)
-            charset = _charset(comparison)
-        elif comparison.reason == 'identical':
-            body, charset = b'', 'utf-8'
-        else:
-            message = describe(comparison, None, expected, actual, status, finished, settings.diff_max_bytes,
+        if not body:  # no hunk to show: one line says why, as diff(1) says "Binary files ... differ"
+            no_hunks = LineDiff(0, 0, 0, (), False) if comparison.reason is None else None
+            message = describe(comparison, no_hunks, expected, actual, status, finished, settings.diff_max_bytes,
                                settings.diff_max_lines)
             if comparison.reason == 'binary':
                 message = f'Binary files expected/{expected.filename} and actual/{actual.filename} differ'
