@@ -109,6 +109,8 @@ def serve_demo(host: str = '127.0.0.1', port: int = 5000) -> None:
                  f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}', f'/runs/{ids["testing_run"]}/summary',
                  '/runs?state=completed'):
         print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}{path}'")
+    diff = f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}/outputs/{ids["differing_output"]}/diff'
+    print(f"  curl -s -H 'Authorization: Bearer {token}' -H 'Accept: text/x-diff' '{base}{diff}'")
     sys.stdout.flush()
     run_simple(host, port, app, threaded=True)
 
