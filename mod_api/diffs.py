@@ -21,7 +21,7 @@ import collections
 import difflib
 import enum
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 ENCODINGS = ('utf-8', 'cp1252')
 
@@ -36,19 +36,22 @@ class LineKind(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Text:
-    """A file read as text: its encoding and its lines, each as bytes with its line end."""
+    """A file read as text: its encoding, its lines (each as bytes with its line end), and how they end.
+
+    ``line_endings`` is ``lf``, ``crlf``, ``mixed``, or ``none`` (one line without an end, or empty).
+    """
 
     encoding: str
     lines: Tuple[bytes, ...]
+    line_endings: str = 'none'
 
-    @property
-    def line_endings(self) -> str:
-        """How its lines end: ``lf``, ``crlf``, ``mixed``, or ``none`` (one line without an end, or empty)."""
-        crlf = sum(1 for line in self.lines if line.endswith(b'\r\n'))
-        lf = sum(1 for line in self.lines if line.endswith(b'\n')) - crlf
-        if crlf and lf:
-            return 'mixed'
-        return 'crlf' if crlf else 'lf' if lf else 'none'
+
+def _line_endings(data: bytes) -> str:
+    crlf = data.count(b'\r\n')
+    lf = data.count(b'\n') - crlf
+    if crlf and lf:
+        return 'mixed'
+    return 'crlf' if crlf else 'lf' if lf else 'none'
 
 
 def split_lines(data: bytes) -> Tuple[bytes, ...]:
@@ -69,7 +72,7 @@ def read_text(data: bytes) -> Optional[Text]:
             data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return Text(encoding, split_lines(data))
+        return Text(encoding, split_lines(data), _line_endings(data))
     return None  # cp1252 leaves five byte values undefined: such a file is no text of the platform's either
 
 
@@ -79,9 +82,11 @@ def _eol(line: bytes) -> bytes:
     return b'\n' if line.endswith(b'\n') else b''
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line of a hunk, with its number on each side it is on (1-based)."""
+class Line(NamedTuple):
+    """One line of a hunk, with its number on each side it is on (1-based).
+
+    A named tuple rather than a dataclass: a diff makes thousands, and a tuple is made the fastest.
+    """
 
     kind: LineKind
     text: str
@@ -116,15 +121,24 @@ class LineDiff:
     truncated: bool
 
 
+#: Lines per side that difflib matches at once. Beyond, with lines that repeat, its search grows
+#: quadratically (seconds for a few thousand lines): longer stretches are split on their own unique lines first.
+DIFFLIB_MAX_LINES = 2000
+
+
 class _AnchoredMatcher(difflib.SequenceMatcher[bytes]):
-    """difflib's matcher, anchored first on the lines that occur exactly once in each file (patience diff).
+    """difflib's matcher, anchored first on the lines that occur exactly once on each side (patience diff).
 
     difflib alone looks for the longest common block, then again on each
     side of it: with changes spread through a long file that is quadratic
-    (seconds for 10,000 subtitle lines with 5% changed). The lines unique to
-    both files, in the longest order they share, are matched first; difflib
-    matches only the short stretches between them. The opcodes, and so the
-    hunks, are difflib's, over those matching blocks.
+    (seconds for 10,000 subtitle lines with 5% changed). Here the common start
+    and end are matched first, then the lines unique to both sides, in the
+    longest order they share, and the same again between each two of them;
+    difflib matches only stretches of at most ``DIFFLIB_MAX_LINES`` lines. A
+    longer stretch with no unique line in common is cut into as many parts of
+    each side, matched pairwise: the diff may then be longer than it could
+    be, never wrong. The opcodes, and so the hunks, are difflib's, over those
+    matching blocks.
     """
 
     def __init__(self, a: Sequence[bytes], b: Sequence[bytes]) -> None:
@@ -134,49 +148,67 @@ class _AnchoredMatcher(difflib.SequenceMatcher[bytes]):
 
     def get_matching_blocks(self) -> List[difflib.Match]:
         """Return the matching blocks, difflib's way: (i, j, n) triples, then (len(a), len(b), 0)."""
-        if self._blocks is not None:
-            return self._blocks
-        a, b = self._sequences
-        merged: List[List[int]] = []  # [i, j, n], adjacent blocks joined
-
-        def add(i: int, j: int, n: int) -> None:
-            if not n:
-                return
-            if merged:
-                last = merged[-1]
-                if last[0] + last[2] == i and last[1] + last[2] == j:
-                    last[2] += n
-                    return
-            merged.append([i, j, n])
-
-        i = j = 0
-        for anchor_i, anchor_j in _anchors(a, b):
-            if anchor_i > i or anchor_j > j:
-                for block in _gap_blocks(a, b, i, anchor_i, j, anchor_j):
-                    add(*block)
-            add(anchor_i, anchor_j, 1)
-            i, j = anchor_i + 1, anchor_j + 1
-        for block in _gap_blocks(a, b, i, len(a), j, len(b)):
-            add(*block)
-        self._blocks = [difflib.Match(*block) for block in [*merged, [len(a), len(b), 0]]]
+        if self._blocks is None:
+            a, b = self._sequences
+            self._blocks = [difflib.Match(*block) for block in [*_match(a, b), (len(a), len(b), 0)]]
         return self._blocks
 
 
-def _gap_blocks(a: Sequence[bytes], b: Sequence[bytes], i1: int, i2: int, j1: int,
-                j2: int) -> List[Tuple[int, int, int]]:
-    """Match the lines between two anchors: their common start and end, then difflib on what is left."""
-    start = 0
-    while i1 + start < i2 and j1 + start < j2 and a[i1 + start] == b[j1 + start]:
-        start += 1
-    end = 0
-    while i2 - end > i1 + start and j2 - end > j1 + start and a[i2 - end - 1] == b[j2 - end - 1]:
-        end += 1
-    blocks = [(i1, j1, start)]
-    if i2 - end > i1 + start and j2 - end > j1 + start:
-        middle = difflib.SequenceMatcher(None, a[i1 + start:i2 - end], b[j1 + start:j2 - end])
-        blocks.extend((i1 + start + i, j1 + start + j, n) for i, j, n in middle.get_matching_blocks() if n)
-    blocks.append((i2 - end, j2 - end, end))
-    return blocks
+def _match(a: Sequence[bytes], b: Sequence[bytes]) -> List[Tuple[int, int, int]]:
+    """Match ``a`` with ``b``: the blocks (i, j, n) in order, adjacent ones joined."""
+    merged: List[List[int]] = []
+
+    def add(i: int, j: int, n: int) -> None:
+        if not n:
+            return
+        if merged:
+            last = merged[-1]
+            if last[0] + last[2] == i and last[1] + last[2] == j:
+                last[2] += n
+                return
+        merged.append([i, j, n])
+
+    # A stack instead of recursion (a stretch can split into one line and the rest, many times over):
+    # ranges (i1, i2, j1, j2) still to match and blocks (i, j, n) found, taken in order from its end.
+    work: List[Tuple[int, ...]] = [(0, len(a), 0, len(b))]
+    while work:
+        item = work.pop()
+        if len(item) == 3:
+            add(*item)
+            continue
+        i1, i2, j1, j2 = item
+        start = 0
+        while i1 + start < i2 and j1 + start < j2 and a[i1 + start] == b[j1 + start]:
+            start += 1
+        end = 0
+        while i2 - end > i1 + start and j2 - end > j1 + start and a[i2 - end - 1] == b[j2 - end - 1]:
+            end += 1
+        add(i1, j1, start)
+        later: List[Tuple[int, ...]] = [(i2 - end, j2 - end, end)]
+        i1, i2, j1, j2 = i1 + start, i2 - end, j1 + start, j2 - end
+        if i1 < i2 and j1 < j2:
+            if i2 - i1 <= DIFFLIB_MAX_LINES and j2 - j1 <= DIFFLIB_MAX_LINES:
+                for i, j, n in difflib.SequenceMatcher(None, a[i1:i2], b[j1:j2]).get_matching_blocks():
+                    add(i1 + i, j1 + j, n)
+            else:
+                steps: List[Tuple[int, ...]] = []
+                i, j = i1, j1
+                for anchor_i, anchor_j in _anchors(a[i1:i2], b[j1:j2]):
+                    anchor_i, anchor_j = anchor_i + i1, anchor_j + j1
+                    if anchor_i - i == anchor_j - j and a[i:anchor_i] == b[j:anchor_j]:
+                        steps.append((i, j, anchor_i - i + 1))  # the usual case: the same between two anchors
+                    else:
+                        steps += [(i, anchor_i, j, anchor_j), (anchor_i, anchor_j, 1)]
+                    i, j = anchor_i + 1, anchor_j + 1
+                if steps:
+                    steps.append((i, i2, j, j2))
+                else:  # no unique line in common, and too long for difflib: stretch by stretch, side by side
+                    parts = -(-max(i2 - i1, j2 - j1) // DIFFLIB_MAX_LINES)
+                    steps = [(i1 + (i2 - i1) * k // parts, i1 + (i2 - i1) * (k + 1) // parts,
+                              j1 + (j2 - j1) * k // parts, j1 + (j2 - j1) * (k + 1) // parts) for k in range(parts)]
+                later = steps + later
+        work.extend(reversed(later))
+    return [(i, j, n) for i, j, n in merged]
 
 
 def _anchors(a: Sequence[bytes], b: Sequence[bytes]) -> List[Tuple[int, int]]:
@@ -184,6 +216,8 @@ def _anchors(a: Sequence[bytes], b: Sequence[bytes]) -> List[Tuple[int, int]]:
     count_a, count_b = collections.Counter(a), collections.Counter(b)
     unique_b = {line: j for j, line in enumerate(b) if count_b[line] == 1}
     pairs = [(i, unique_b[line]) for i, line in enumerate(a) if line in unique_b and count_a[line] == 1]
+    if all(first[1] < second[1] for first, second in zip(pairs, pairs[1:])):
+        return pairs  # nothing moved, as in most diffs: the longest increasing list is all of them
     # Longest increasing subsequence of the j's (patience sorting): tails[k] ends the best run of length k + 1.
     tails: List[int] = []
     tail_js: List[int] = []

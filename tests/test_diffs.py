@@ -6,6 +6,7 @@ byte for byte. Both are checked on generated files with hypothesis, the
 second with the real ``patch`` binary.
 """
 
+import random
 import re
 import shutil
 import subprocess
@@ -226,3 +227,21 @@ class ScaleTests:
         diff = line_diff(expected, actual, context=0)
         assert (diff.added_lines, diff.removed_lines, diff.hunk_count) == (500, 500, 500)
         assert apply(expected, diff.hunks, 'utf-8') == ''.join(changed).encode()
+
+    @pytest.mark.parametrize('vocabulary', [20, 200, 2000])
+    def test_long_stretches_of_repeated_lines(self, vocabulary):
+        # Too long for difflib at once, and no line unique on both sides: matched part by part.
+        chooser = random.Random(vocabulary)
+        words = [f'line {n}\n' for n in range(vocabulary)]
+        old = [chooser.choice(words) for _ in range(12000)]
+        new = list(old)
+        for index in chooser.sample(range(len(new)), 300):
+            new[index] = chooser.choice(words)
+        new[6000:6000] = ['a line of its own\n']
+        expected, actual = text(''.join(old).encode()), text(''.join(new).encode())
+        diff = line_diff(expected, actual, context=2)
+        assert apply(expected, diff.hunks, 'utf-8') == ''.join(new).encode()
+        unified = unified_diff(expected, actual, 'a', 'b')
+        assert unified.count(b'\n+') - 1 == diff.added_lines
+        if vocabulary >= 200:  # with fewer distinct lines, difflib takes each as junk (too frequent to match on)
+            assert diff.added_lines < 1000
