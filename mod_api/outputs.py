@@ -151,12 +151,13 @@ def describe(comparison: Comparison, diff: Optional[LineDiff], expected: Side, a
     if comparison.reason == 'binary':
         same = 'are identical' if comparison.identical else 'differ'
         return f'Binary files ({sizes}) {same}; no line diff.'
-    assert diff is not None and comparison.expected is not None and comparison.actual is not None
+    if diff is None or comparison.expected is None or comparison.actual is None:
+        return 'Not diffed.'  # not reached: a comparison without a reason has both texts, and is diffed
     if not diff.hunk_count:
         return 'The files are identical byte for byte, though their hashes differ.'
     text = (f'{diff.removed_lines} line{"s" if diff.removed_lines != 1 else ""} removed and {diff.added_lines} '
             f'added, in {diff.hunk_count} hunk{"s" if diff.hunk_count != 1 else ""}.')
-    if _without_line_ends(comparison.expected) == _without_line_ends(comparison.actual):
+    if _only_line_ends_differ(comparison.expected, comparison.actual):
         text += (f' Only line endings differ ({comparison.expected.line_endings.upper()} in the baseline, '
                  f'{comparison.actual.line_endings.upper()} in the output).')
     if status is OutputStatus.match:
@@ -166,8 +167,10 @@ def describe(comparison: Comparison, diff: Optional[LineDiff], expected: Side, a
     return text
 
 
-def _without_line_ends(text: Text) -> List[bytes]:
-    return [line.rstrip(b'\r\n') for line in text.lines]
+def _only_line_ends_differ(expected: Text, actual: Text) -> bool:
+    if len(expected.lines) != len(actual.lines):
+        return False
+    return all(old.rstrip(b'\r\n') == new.rstrip(b'\r\n') for old, new in zip(expected.lines, actual.lines))
 
 
 def _side(side: Side, text: Optional[Text]) -> Dict[str, Any]:
