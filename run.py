@@ -58,6 +58,7 @@ def create_app(test_config: Optional[Mapping[str, Any]] = None) -> Flask:
     app = Flask(__name__)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config['DATABASE_URI'] = _default_database(app)
+    app.config['SAMPLE_REPOSITORY'] = os.path.join(app.instance_path, 'repository')  # result files, as the platform's
     _config_from_environment(app)
     app.config.update(test_config or {})
     app.config['SQLALCHEMY_DATABASE_URI'] = app.config['DATABASE_URI']
@@ -173,6 +174,8 @@ def serve_demo(host: str = '127.0.0.1', port: int = 5000) -> None:
                  f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}', f'/runs/{ids["testing_run"]}/summary',
                  '/runs?state=completed'):
         print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}{path}'")
+    diff = f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}/outputs/{ids["differing_output"]}/diff'
+    print(f"  curl -s -H 'Authorization: Bearer {token}' -H 'Accept: text/x-diff' '{base}{diff}'")
     sys.stdout.flush()
     run_simple(host, port, app, threaded=True)
 

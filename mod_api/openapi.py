@@ -176,9 +176,106 @@ def build(url_prefix: str) -> Dict[str, Any]:
                               '405': _error('405'), '429': _error('429'), '500': _error('500')}}
     spec.path('/openapi.json', operations={'get': document, 'head': _head(copy.deepcopy(document)),
                                            'options': _preflight([])})
+    _output_paths(spec)
     built = spec.to_dict()
     for path, operation_id in _OPERATION_IDS.items():
         built['paths'][path]['get']['operationId'] = operation_id
         built['paths'][path]['head']['operationId'] = f'{operation_id}Headers'
         built['paths'][path]['head']['responses'].get('200', {}).pop('links', None)
     return built
+
+
+# The outputs of a result (mod_api/outputs.py): its diff, its files, the run's log. --------------------------------
+
+_OUTPUT_PARAMETERS = {
+    'run_id': 'Numeric run ID',
+    'sample_id': 'Numeric sample or regression result ID: the regression test\'s id',
+    'output_id': 'Numeric output ID: one of the regression test\'s expected outputs (regression_test_output)',
+}
+_BYTES = {'type': 'string', 'format': 'binary'}
+_FILE_CONTENT = {media: {'schema': _BYTES} for media in (
+    'text/plain', 'image/png', 'image/bmp', 'image/jpeg', 'image/gif', 'application/octet-stream')}
+_FILE_HEADERS = {
+    'Accept-Ranges': {'description': 'bytes: byte ranges are served.', 'schema': {'type': 'string'}, 'required': True},
+    'Content-Length': {'description': 'Bytes in the body.', 'schema': {'type': 'integer'}, 'required': True},
+    'Content-Disposition': {'description': 'inline, with the stored file name.', 'schema': {'type': 'string'}},
+    'X-Content-Type-Options': {'description': 'nosniff', 'schema': {'type': 'string'}},
+}
+_CONTENT_RANGE = {'Content-Range': {'description': 'bytes FIRST-LAST/LENGTH of the part sent.',
+                                    'schema': {'type': 'string'}, 'required': True}}
+_ERRORS_OF_A_PATH = ('400', '401', '403', '404', '405', '429', '500', '503')
+
+
+def _output_operation(summary: str, description: str, path_ids: Tuple[str, ...], ok: Dict[str, Any],
+                      extra: Dict[str, Any], query: Type[Schema] | None = None) -> Dict[str, Any]:
+    parameters: List[Dict[str, Any]] = [
+        {'in': 'path', 'name': name, 'required': True, 'schema': _ID, 'description': _OUTPUT_PARAMETERS[name]}
+        for name in path_ids]
+    if query is not None:
+        parameters.append({'in': 'query', 'schema': query})
+    responses: Dict[str, Any] = {
+        '200': ok,
+        '304': {'description': 'Not modified: the If-None-Match validator still holds.',
+                'headers': {**_RATE_HEADERS, **_CACHE_HEADERS}},
+        **extra,
+    }
+    responses.update({status: _error(status) for status in _ERRORS_OF_A_PATH})
+    get = {'summary': summary, 'description': description, 'parameters': parameters, 'responses': responses,
+           'security': [{'bearerAuth': [RUNS_READ]}]}
+    return {'get': get, 'head': _head(copy.deepcopy(get)), 'options': _preflight(list(path_ids))}
+
+
+def _file_answers(what: str, cache: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Describe the 200, and the 206 and 416, of a streamed file."""
+    headers: Dict[str, Any] = {**_RATE_HEADERS, **_CACHE_HEADERS, **_FILE_HEADERS}
+    headers['Cache-Control'] = {**headers['Cache-Control'], 'description': cache}
+    not_satisfiable = _error('404')
+    not_satisfiable = {**not_satisfiable, 'description': 'The Range asks for no byte of the file '
+                                                         '(code range_not_satisfiable; details.size_bytes).',
+                       'headers': {**not_satisfiable['headers'], 'Content-Range': {
+                           'description': 'bytes */LENGTH', 'schema': {'type': 'string'}, 'required': True}}}
+    return ({'description': what, 'headers': headers, 'content': _FILE_CONTENT},
+            {'206': {'description': f'Part of it: the byte range asked for ({what.lower()}).',
+                     'headers': {**headers, **_CONTENT_RANGE}, 'content': _FILE_CONTENT},
+             '416': not_satisfiable})
+
+
+def _output_paths(spec: APISpec) -> None:
+    output = '/runs/{run_id}/samples/{sample_id}/outputs/{output_id}'
+    ids = ('run_id', 'sample_id', 'output_id')
+    diff_ok = {
+        'description': 'The diff: JSON by default; a unified diff (for patch) with Accept: text/x-diff or text/plain '
+                       '(empty when identical; one line saying why when not diffed).',
+        'headers': {**_RATE_HEADERS, **_CACHE_HEADERS,
+                    'Vary': {'description': 'Accept: the answer depends on it.', 'schema': {'type': 'string'},
+                             'required': True}},
+        'content': {'application/json': {'schema': schemas.OutputDiffSchema},
+                    'text/x-diff': {'schema': _BYTES},
+                    'text/plain': {'schema': _BYTES}},
+    }
+    spec.path(f'{output}/diff', operations=_output_operation(
+        'How an output differs from its baseline',
+        'The baseline (the row\'s expected at the time of the run) against the actual output (got). Files are read '
+        'as the platform reads them (UTF-8, else cp1252); a file with a NUL byte, or neither, is binary and gets '
+        'no hunks; files above API_DIFF_MAX_BYTES are not diffed. When a side is missing the answer says which and '
+        'why (not an error). Any output of the regression test in the run\'s scope, but ignored ones.',
+        ids, diff_ok, {}, query=schemas.DiffQuerySchema))
+    for side, what in (('expected', 'The baseline file, as it was when the run ran.'),
+                       ('actual', 'The actual output file; the baseline\'s file when got is NULL (identical).')):
+        ok, extra = _file_answers(what, f'"{_FOREVER}" once the run is finished (a hash names one content for ever), '
+                                        'else "private, no-cache".')
+        spec.path(f'{output}/{side}', operations=_output_operation(
+            f'Download the {side} file of an output',
+            f'{what} Streamed; HEAD and byte ranges (206, 416) supported; ETag is the content\'s sha256; '
+            'Content-Type from the extension (subtitles and text: text/plain; charset=utf-8).', ids, ok, extra))
+    ok, extra = _file_answers('The run\'s CI log.',
+                              '"private, no-cache" (the log is replaced when a run is restarted).')
+    ok['content'] = {'text/plain': {'schema': _BYTES}}
+    extra['206']['content'] = ok['content']
+    spec.path('/runs/{run_id}/log', operations=_output_operation(
+        'Get the CI log of a run',
+        'LogFiles/<run id>.txt of the platform, as text/plain; charset=utf-8, with byte ranges: '
+        '"Range: bytes=-20000" gives its end. 404 when the run has none.', ('run_id',), ok, extra))
+
+
+_FOREVER = 'private, max-age=31536000, immutable'

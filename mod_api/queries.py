@@ -266,7 +266,7 @@ def load_records(session: DbSession, run: RunFacts,
 
     rto = RegressionTestOutput
     outputs = session.execute(
-        sa.select(rto.id, rto.regression_id, rto.correct, rto.correct_extension, rto.ignore,
+        sa.select(rto.id, rto.regression_id, rto.correct, rto.correct_extension, rto.ignore, rto.expected_filename,
                   TestResultFile.test_id.label('row_of'), TestResultFile.expected, TestResultFile.got,
                   RegressionTestOutputFiles.file_hashes)
         .outerjoin(TestResultFile, sa.and_(TestResultFile.test_id == run.run_id,
@@ -289,7 +289,7 @@ def load_records(session: DbSession, run: RunFacts,
     for output_id, row in firsts.items():
         outputs_of[row.regression_id].append(Output(
             output_id=output_id, correct=row.correct, extension=row.correct_extension or '',
-            ignore=row.ignore, variants=tuple(variants[output_id])))
+            ignore=row.ignore, variants=tuple(variants[output_id]), filename=row.expected_filename))
         if row.row_of is not None:
             files_of[row.regression_id].append(ResultFile(output_id=output_id, expected=row.expected, got=row.got))
 
@@ -342,3 +342,45 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
                          tags=tuple(sorted(names[(rid, 'tag')])))
         for rid, row in tests.items()
     }
+
+
+@dataclass(frozen=True)
+class OutputFacts:
+    """One expected output of a regression test in a run's scope, and the run's row for it, if any."""
+
+    output: Output
+    row: Optional[ResultFile]
+
+
+def load_output(session: DbSession, run: RunFacts, regression_id: int,
+                output_id: int) -> Tuple[bool, Optional[OutputFacts]]:
+    """Load one output of a regression test for a run (one statement).
+
+    Returns whether the regression test is in the run's scope, and the
+    output with its row; None when the test has no such output, or it is
+    ignored (ignored outputs are not compared, and are no outputs of the test
+    for the API, as for the verdicts).
+    """
+    rto = RegressionTestOutput
+    rows = session.execute(
+        sa.select(RegressionTest.id.label('test_id'), rto.id, rto.correct, rto.correct_extension, rto.ignore,
+                  rto.expected_filename, TestResultFile.test_id.label('row_of'), TestResultFile.expected,
+                  TestResultFile.got, RegressionTestOutputFiles.file_hashes)
+        .outerjoin(rto, sa.and_(rto.regression_id == RegressionTest.id, rto.id == output_id))
+        .outerjoin(TestResultFile, sa.and_(TestResultFile.test_id == run.run_id,
+                                           TestResultFile.regression_test_id == RegressionTest.id,
+                                           TestResultFile.regression_test_output_id == rto.id))
+        .outerjoin(RegressionTestOutputFiles, RegressionTestOutputFiles.regression_test_output_id == rto.id)
+        .where(_in_scope(RegressionTest.id, run, ResultFilters(regression_id=regression_id)))
+        .order_by(RegressionTestOutputFiles.id)
+    ).all()
+    if not rows:
+        return False, None
+    first = rows[0]
+    if first.id is None or first.ignore:
+        return True, None
+    output = Output(output_id=first.id, correct=first.correct, extension=first.correct_extension or '',
+                    ignore=first.ignore, variants=tuple(row.file_hashes for row in rows if row.file_hashes is not None),
+                    filename=first.expected_filename)
+    row = ResultFile(output_id=first.id, expected=first.expected, got=first.got) if first.row_of is not None else None
+    return True, OutputFacts(output=output, row=row)

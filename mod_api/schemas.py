@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, cast
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
 
+from mod_api import links as links_of
 from mod_api.errors import ApiError
 from mod_api.queries import Description, ProgressStep, RunFacts
 from mod_api.verdicts import (Counts, Status, Verdict, duration_ms, run_state,
@@ -187,6 +188,10 @@ class OutputSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(OUTPUT_STATUSES))
     expected_hash = fields.String(allow_none=True, validate=validate.Regexp(SHA256_PATTERN))
     actual_hash = fields.String(allow_none=True, validate=validate.Regexp(SHA256_PATTERN))
+    filename = fields.String(allow_none=True, metadata={
+        'description': 'The output\'s expected_filename as the platform stores it (the platform names the file '
+                       'CCExtractor writes from the sample\'s sha, this, and the extension).'})
+    links = fields.Nested('OutputLinksSchema')
 
 
 class RegressionResultSchema(Schema):
@@ -211,6 +216,9 @@ class RegressionResultSchema(Schema):
         'description': 'One entry per expected output file. got=null in the DB means output matched expected; '
                        'no actual file is stored. The dummy (-1,-1,-1,\'\',\'error\') row is translated to '
                        'status=missing_output and is never exposed here.'})
+    html_url = fields.String(metadata={
+        'description': 'The run\'s page on the platform, where this result is a row (the platform has no page of '
+                       'one result).'})
 
 
 class ErrorSchema(Schema):
@@ -278,6 +286,7 @@ class RunLinksSchema(Schema):
 
     summary = fields.String(required=True)
     samples = fields.String(required=True)
+    log = fields.String(metadata={'description': 'The run\'s CI log (404 while the run has none).'})
 
 
 class RunSchema(Schema):
@@ -298,6 +307,7 @@ class RunSchema(Schema):
     finished_at = fields.String(required=True, allow_none=True, metadata={
         'format': 'date-time', 'description': 'Time of the last progress row once completed or canceled.'})
     links = fields.Nested(RunLinksSchema, required=True)
+    html_url = fields.String(metadata={'description': 'The run\'s page on the platform.'})
 
 
 class ProgressStepSchema(Schema):
@@ -351,7 +361,8 @@ def run_item(run: RunFacts, links: Mapping[str, str]) -> Dict[str, Any]:
         'state': state.value,
         'started_at': _iso(run.first_progress_at),
         'finished_at': _iso(run.last_progress_at) if state.finished else None,
-        'links': dict(links),
+        'links': {**links, 'log': links_of.run_log(run.run_id)},
+        'html_url': links_of.run_html_url(run.run_id),
     }
 
 
@@ -406,8 +417,140 @@ def dump_regression_result(run_id: int, verdict: Verdict, description: Descripti
         'result_message': verdict.message,
         'tags': list(description.tags),
         'outputs': [{'output_id': o.output_id, 'status': o.status.value, 'expected_hash': o.expected_hash,
-                     'actual_hash': o.actual_hash} for o in verdict.outputs],
+                     'actual_hash': o.actual_hash, 'filename': o.filename,
+                     'links': links_of.output_links(run_id, verdict.regression_id, o.output_id, o.expected_hash,
+                                                    o.actual_hash)}
+                    for o in verdict.outputs],
+        'html_url': links_of.run_html_url(run_id),
     }
     if description.category is not None:
         result['category'] = description.category
     return RegressionResultSchema().dump(result)
+
+
+class OutputLinksSchema(Schema):
+    """Where to read more about one output: the API's diff and files, and the platform's diff page."""
+
+    diff = fields.String(required=True, metadata={'description': 'The diff of the actual output with its baseline.'})
+    expected = fields.String(required=True, allow_none=True, metadata={
+        'description': 'The baseline file; null when the output has no baseline hash.'})
+    actual = fields.String(required=True, allow_none=True, metadata={
+        'description': 'The actual output file (the baseline\'s when got is NULL); null when not reported.'})
+    diff_html = fields.String(required=True, allow_none=True, metadata={
+        'description': 'The platform\'s own diff page (absolute); null unless the actual output\'s hash differs '
+                       'from the baseline\'s.'})
+
+
+class OutputPathSchema(RegressionResultPathSchema):
+    """Path of the endpoints of one output: ``sample_id`` is the regression test's id."""
+
+    output_id = PathId(required=True)
+
+
+class DiffQuerySchema(Schema):
+    """Query of ``GET .../outputs/{output_id}/diff``."""
+
+    class Meta:  # noqa: D106
+        unknown = RAISE
+
+    context = DecimalInteger(0, 20, load_default=3, metadata={
+        'description': 'Lines of context around each change, 0 to 20.'})
+
+
+DIFF_REASONS = ('identical', 'unavailable', 'binary', 'too_large')
+SIDE_REASONS = ('no_row', 'no_baseline', 'got_null', 'not_a_hash', 'bad_extension', 'not_on_disk', 'outside_root',
+                'no_results_root')
+
+
+class DiffSideSchema(Schema):
+    """One side of a diff: the baseline (expected) or the actual output."""
+
+    hash = fields.String(required=True, allow_none=True, validate=validate.Regexp(SHA256_PATTERN), metadata={
+        'description': 'The content\'s sha256 as stored; null when there is none, or the stored value is no sha256.'})
+    filename = fields.String(required=True, allow_none=True, metadata={
+        'description': 'The file\'s name in the platform\'s TestResults folder.'})
+    size_bytes = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=0))
+    available = fields.Boolean(required=True, metadata={'description': 'Whether the file is on disk and readable.'})
+    reason = fields.String(required=True, allow_none=True, validate=validate.OneOf(SIDE_REASONS), metadata={
+        'description': 'Why the side has no file to read: no_row (the output was never reported), no_baseline, '
+                       'not_a_hash (the stored value is no sha256), bad_extension, not_on_disk, outside_root (a '
+                       'link out of the results folder, refused), no_results_root (no folder configured); or, '
+                       'for the actual side, got_null: the output was identical to its baseline, no file of its '
+                       'own was stored, and the baseline\'s file stands for it (available when that one is).'})
+    encoding = fields.String(required=True, allow_none=True, validate=validate.OneOf(('utf-8', 'cp1252')), metadata={
+        'description': 'How the text was read (UTF-8, else cp1252, as the platform reads it); null when not read '
+                       'or binary.'})
+    line_endings = fields.String(required=True, allow_none=True,
+                                 validate=validate.OneOf(('lf', 'crlf', 'mixed', 'none')), metadata={
+                                     'description': 'How its lines end; null when not read or binary.'})
+
+
+class DiffLineSchema(Schema):
+    """One line of a hunk."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(('context', 'removed', 'added')))
+    expected_line = fields.Integer(validate=validate.Range(min=1), metadata={
+        'description': 'Its number in the baseline (context and removed lines).'})
+    actual_line = fields.Integer(validate=validate.Range(min=1), metadata={
+        'description': 'Its number in the actual output (context and added lines).'})
+    text = fields.String(required=True, metadata={'description': 'The line without its end.'})
+    eol = fields.String(required=True, validate=validate.OneOf(('\n', '\r\n', '')), metadata={
+        'description': 'How the line ends: LF, CR LF, or nothing (the last line of a file without a final end).'})
+
+
+class DiffHunkSchema(Schema):
+    """A run of changes with its context; ranges as a unified diff's ``@@`` line writes them."""
+
+    expected_start = fields.Integer(required=True, validate=validate.Range(min=0), metadata={
+        'description': 'First baseline line of the hunk; when it has none, the line after which it applies.'})
+    expected_lines = fields.Integer(required=True, validate=validate.Range(min=0))
+    actual_start = fields.Integer(required=True, validate=validate.Range(min=0))
+    actual_lines = fields.Integer(required=True, validate=validate.Range(min=0))
+    lines = fields.List(fields.Nested(DiffLineSchema), required=True)
+
+
+class DiffSummarySchema(Schema):
+    """The size of the whole difference, even when the hunks are truncated."""
+
+    added_lines = fields.Integer(required=True, validate=validate.Range(min=0))
+    removed_lines = fields.Integer(required=True, validate=validate.Range(min=0))
+    hunks = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class OutputDiffSchema(Schema):
+    """``GET .../outputs/{output_id}/diff``: how an output of a regression test in a run differs from its baseline."""
+
+    run_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    regression_id = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        'description': 'The regression test\'s id (the sample_id of the path).'})
+    output_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    status = fields.String(required=True, validate=validate.OneOf(OUTPUT_STATUSES), metadata={
+        'description': 'The output\'s status, as the regression result\'s outputs give it.'})
+    identical = fields.Boolean(required=True, allow_none=True, metadata={
+        'description': 'Whether the actual output is the baseline byte for byte; null when a side is missing.'})
+    binary = fields.Boolean(required=True, allow_none=True, metadata={
+        'description': 'Whether a side is no text (a NUL byte, or neither UTF-8 nor cp1252); null when not read.'})
+    diffed = fields.Boolean(required=True, metadata={'description': 'Whether the lines were compared.'})
+    reason = fields.String(required=True, allow_none=True, validate=validate.OneOf(DIFF_REASONS), metadata={
+        'description': 'Why the lines were not compared: identical (same hash, or got NULL), unavailable (a side '
+                       'has no file: see its reason), binary, too_large (a side is above API_DIFF_MAX_BYTES).'})
+    message = fields.String(required=True, metadata={'description': 'The answer in one sentence.'})
+    context = fields.Integer(required=True, validate=validate.Range(min=0, max=20))
+    expected = fields.Nested(DiffSideSchema, required=True, metadata={
+        'description': 'The baseline of the time of the run (the row\'s expected; the output\'s correct without '
+                       'a row).'})
+    actual = fields.Nested(DiffSideSchema, required=True)
+    summary = fields.Nested(DiffSummarySchema, required=True)
+    hunks = fields.List(fields.Nested(DiffHunkSchema), required=True, metadata={
+        'description': 'Applied to the baseline, the hunks give the actual output line for line (unless '
+                       'truncated). Empty when identical or not diffed.'})
+    truncated = fields.Boolean(required=True, metadata={
+        'description': 'Whether the hunks stop short (API_DIFF_MAX_LINES lines listed); the summary counts all.'})
+    links = fields.Nested(OutputLinksSchema, required=True)
+
+
+def dump_output_diff(answer: Mapping[str, Any], hunks: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Dump a diff answer; ``hunks`` come already shaped as ``DiffHunkSchema`` (thousands of lines, dumped as is)."""
+    dumped = cast(Dict[str, Any], OutputDiffSchema().dump({**answer, 'hunks': []}))
+    dumped['hunks'] = hunks
+    return dumped

@@ -66,6 +66,16 @@ DEFAULTS: Mapping[str, Any] = {
     # request id); off when the host routes the mod_api logger's records itself.
     'API_LOG_LEVEL': 'INFO',
     'API_LOG_HANDLER': True,
+    # The folder of the platform's result files (TestResults/) and CI logs (LogFiles/); None: the host's
+    # SAMPLE_REPOSITORY, where the platform keeps them.
+    'API_RESULTS_ROOT': None,
+    # Files larger than this, in bytes, are not diffed (the diff says so); they can still be downloaded.
+    'API_DIFF_MAX_BYTES': 4 * 1024 * 1024,
+    # Lines listed in a JSON diff's hunks, at most; the rest is cut (truncated: true). Unified diffs are never cut.
+    'API_DIFF_MAX_LINES': 10000,
+    # Address of the platform's pages, for html_url (e.g. https://sampleplatform.ccextractor.org); None: the
+    # scheme, host and root of the request (behind a proxy, what the host's ProxyFix trusts).
+    'API_PLATFORM_URL': None,
 }
 
 MIN_SECRET_BYTES = 32
@@ -104,6 +114,12 @@ class Settings:
     db_retry_after: int = 5
     log_level: str = 'INFO'
     log_handler: bool = True
+    #: Where TestResults/ and LogFiles/ are; None when the host has no SAMPLE_REPOSITORY either.
+    results_root: Optional[str] = None
+    diff_max_bytes: int = 4 * 1024 * 1024
+    diff_max_lines: int = 10000
+    #: The platform's address without a trailing slash; None: the request's.
+    platform_url: Optional[str] = None
 
     @property
     def configured(self) -> bool:
@@ -217,6 +233,10 @@ def load(config: Mapping[str, Any]) -> Settings:
         db_retry_after=max(1, round(_seconds(values, 'API_DB_RETRY_AFTER'))),
         log_level=_level(values, 'API_LOG_LEVEL'),
         log_handler=_bool(values, 'API_LOG_HANDLER'),
+        results_root=str(values['API_RESULTS_ROOT'] or config.get('SAMPLE_REPOSITORY') or '') or None,
+        diff_max_bytes=_at_least(values, 'API_DIFF_MAX_BYTES', 0),
+        diff_max_lines=_at_least(values, 'API_DIFF_MAX_LINES', 1),
+        platform_url=_platform_url(values, 'API_PLATFORM_URL'),
     )
 
 
@@ -227,3 +247,22 @@ def split_list(value: Any) -> Tuple[str, ...]:
     if isinstance(value, str):
         return tuple(part for part in value.replace(',', ' ').split() if part)
     return tuple(str(part) for part in value)
+
+
+def _at_least(config: Mapping[str, Any], key: str, minimum: int) -> int:
+    value = _int(config, key)
+    if value < minimum:
+        raise RuntimeError(f'{key} must be at least {minimum}, not {value}')
+    return value
+
+
+_BASE_URL = re.compile(r'\Ahttps?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^\s?#]*)?\Z')
+
+
+def _platform_url(config: Mapping[str, Any], key: str) -> Optional[str]:
+    value = config[key]
+    if value is None or str(value).strip() == '':
+        return None
+    if not _BASE_URL.match(str(value).strip()):
+        raise RuntimeError(f'{key}: {value!r} is not an address such as https://sampleplatform.ccextractor.org')
+    return str(value).strip().rstrip('/')

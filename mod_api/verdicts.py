@@ -69,6 +69,7 @@ class Output:
     extension: str = ''
     ignore: Optional[bool] = False
     variants: Tuple[str, ...] = ()
+    filename: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class OutputVerdict:
     status: OutputStatus
     expected_hash: Optional[str]
     actual_hash: Optional[str]
+    filename: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ def _output_verdict(output: Output, row: Optional[ResultFile]) -> OutputVerdict:
         status=output_status(output, row),
         expected_hash=_sha256_or_none(expected),
         actual_hash=_sha256_or_none(actual),
+        filename=output.filename,
     )
 
 

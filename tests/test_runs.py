@@ -35,7 +35,7 @@ STEP = datetime.timedelta(minutes=5)
 
 OTHER = sha('not the baseline')
 RUN_KEYS = ['run_id', 'platform', 'type', 'branch', 'commit', 'pr_number', 'repository', 'state', 'started_at',
-            'finished_at', 'links']
+            'finished_at', 'links', 'html_url']
 ORIGIN = 'http://localhost:8001'
 EXPOSED = {'etag', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-request-id'}
 
@@ -105,16 +105,19 @@ class RunListTests:
         assert all(list(item) == RUN_KEYS for item in page['data'])
 
         def links(run) -> Dict[str, str]:
-            return {'summary': f'/api/v1/runs/{run.id}/summary', 'samples': f'/api/v1/runs/{run.id}/samples'}
+            return {'summary': f'/api/v1/runs/{run.id}/summary', 'samples': f'/api/v1/runs/{run.id}/samples',
+                    'log': f'/api/v1/runs/{run.id}/log'}
 
         assert items[done.id] == {
             'run_id': done.id, 'platform': 'linux', 'type': 'commit', 'branch': 'master', 'commit': done.commit,
             'pr_number': None, 'repository': repository(factory, done), 'state': 'completed',
-            'started_at': iso(T0), 'finished_at': iso(T0 + 2 * STEP), 'links': links(done)}
+            'started_at': iso(T0), 'finished_at': iso(T0 + 2 * STEP), 'links': links(done),
+            'html_url': f'http://localhost/test/{done.id}'}
         assert items[pull.id] == {
             'run_id': pull.id, 'platform': 'windows', 'type': 'pull_request', 'branch': 'fix-708',
             'commit': pull.commit, 'pr_number': 42, 'repository': repository(factory, pull), 'state': 'canceled',
-            'started_at': iso(T0), 'finished_at': iso(T0 + STEP), 'links': links(pull)}
+            'started_at': iso(T0), 'finished_at': iso(T0 + STEP), 'links': links(pull),
+            'html_url': f'http://localhost/test/{pull.id}'}
         assert items[testing.id]['state'] == 'testing'
         assert (items[testing.id]['started_at'], items[testing.id]['finished_at']) == (iso(T0), None)
         assert items[queued.id]['state'] == 'queued'
