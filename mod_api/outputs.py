@@ -22,18 +22,17 @@ from werkzeug.wsgi import wrap_file
 
 from mod_api import links, queries
 from mod_api.auth import RUNS_READ, token_required
-from mod_api.blueprint import mod_api
 from mod_api.diffs import LineDiff, Text, line_diff, read_text, unified_diff
 from mod_api.errors import ApiError, not_found
 from mod_api.responses import conditional_json
 from mod_api.result_files import (Located, Missing, Side, log_file,
                                   open_located, output_sides, read_at_most)
-from mod_api.schemas import (DiffQuerySchema, OutputPathSchema, RunPathSchema,
-                             dump_output_diff, parse_path, parse_query)
+from mod_api.routes import get_route, run_or_404
+from mod_api.schemas import (DiffQuerySchema, NoQuerySchema, OutputPathSchema,
+                             RunPathSchema, dump_output_diff, parse_path,
+                             parse_query, storable_id)
 from mod_api.settings import current as current_settings
 from mod_api.verdicts import OutputStatus, output_status, run_state
-
-View = TypeVar('View', bound=Callable[..., Any])
 
 #: Extensions served as text (CCExtractor's subtitle and text formats); the last part of the extension counts.
 TEXT_EXTENSIONS = frozenset({
@@ -48,29 +47,17 @@ REVALIDATE = 'private, no-cache'
 DIFF_TYPES = ('application/json', 'text/x-diff', 'text/plain')
 
 
-def _get(rule: str) -> Callable[[View], View]:
-    """Route GET (and so HEAD) ``rule``; the view answers OPTIONS itself, as the other routes do."""
-    return mod_api.route(rule, methods=['GET', 'OPTIONS'], provide_automatic_options=False)
-
-
-def _run_or_404(run_id: str) -> queries.RunFacts:
-    path = parse_path(RunPathSchema(), {'run_id': run_id})
-    run = queries.load_run(g.db, path['run_id'])
-    if run is None:
-        raise not_found('run', path['run_id'])
-    return run
-
-
 def _output_path(run_id: str, sample_id: str, output_id: str) -> Tuple[int, int, int]:
     path = parse_path(OutputPathSchema(), {'run_id': run_id, 'sample_id': sample_id, 'output_id': output_id})
     return path['run_id'], path['sample_id'], path['output_id']
 
 
 def _output_or_404(run_id: int, regression_id: int, output_id: int) -> Tuple[queries.RunFacts, queries.OutputFacts]:
-    run = queries.load_run(g.db, run_id)
-    if run is None:
-        raise not_found('run', run_id)
-    in_scope, facts = queries.load_output(g.db, run, regression_id, output_id)
+    run = run_or_404(run_id)
+    if not storable_id(regression_id):
+        raise not_found('sample', regression_id, run_id=run_id)
+    # An output id no row can have is looked up as 0 (no row has it), so that the test's scope is still checked.
+    in_scope, facts = queries.load_output(g.db, run, regression_id, output_id if storable_id(output_id) else 0)
     if not in_scope:
         raise not_found('sample', regression_id, run_id=run_id)
     if facts is None:
@@ -206,7 +193,7 @@ def _charset(comparison: Comparison) -> Optional[str]:
     return 'utf-8' if encodings <= {'utf-8'} else None
 
 
-@_get('/runs/<run_id>/samples/<sample_id>/outputs/<output_id>/diff')
+@get_route('/runs/<run_id>/samples/<sample_id>/outputs/<output_id>/diff')
 @token_required(RUNS_READ)
 def output_diff(run_id: str, sample_id: str, output_id: str) -> Response:
     """How one output of a regression test in a run differs from its baseline: JSON, or a unified diff."""
@@ -320,25 +307,26 @@ def _output_file(which: str, run_id: str, sample_id: str, output_id: str) -> Res
     return _stream(side.file, side.hash, content_type(facts.output.extension), cache, side.filename, gone)
 
 
-@_get('/runs/<run_id>/samples/<sample_id>/outputs/<output_id>/expected')
+@get_route('/runs/<run_id>/samples/<sample_id>/outputs/<output_id>/expected')
 @token_required(RUNS_READ)
 def output_expected(run_id: str, sample_id: str, output_id: str) -> Response:
     """Stream the baseline file of one output, as it was when the run ran, with ranges."""
     return _output_file('expected', run_id, sample_id, output_id)
 
 
-@_get('/runs/<run_id>/samples/<sample_id>/outputs/<output_id>/actual')
+@get_route('/runs/<run_id>/samples/<sample_id>/outputs/<output_id>/actual')
 @token_required(RUNS_READ)
 def output_actual(run_id: str, sample_id: str, output_id: str) -> Response:
     """Stream the actual output file (the baseline's when got is NULL: it was identical), with ranges."""
     return _output_file('actual', run_id, sample_id, output_id)
 
 
-@_get('/runs/<run_id>/log')
+@get_route('/runs/<run_id>/log')
 @token_required(RUNS_READ)
 def run_log(run_id: str) -> Response:
     """Stream the run's CI log as text, with ranges: ``Range: bytes=-20000`` gives its end."""
-    run = _run_or_404(run_id)
+    run = run_or_404(parse_path(RunPathSchema(), {'run_id': run_id})['run_id'])
+    parse_query(NoQuerySchema(), request.args)
     located, missing = log_file(current_settings().results_root, run.run_id)
     details = {'resource': 'log', 'run_id': run.run_id}
     if located is None:

@@ -33,13 +33,13 @@ PREFIX = 'mod_api.prefix'
 _CATCH_ALL = 'mod_api.catch_all'
 
 
-def _get(rule: str) -> Callable[[View], View]:
+def get_route(rule: str) -> Callable[[View], View]:
     """Route GET ``rule``; the view answers OPTIONS itself, so that a preflight carries rate-limit headers too."""
     return mod_api.route(rule, methods=['GET', 'OPTIONS'], provide_automatic_options=False)
 
 
-def _run_or_404(run_id: int) -> queries.RunFacts:
-    # An id no row can have is not looked up: the database would refuse it or overflow.
+def run_or_404(run_id: int) -> queries.RunFacts:
+    """Load the run, or raise its 404; an id no row can have is not looked up (the database would overflow)."""
     run = queries.load_run(g.db, run_id) if storable_id(run_id) else None
     if run is None:
         raise not_found('run', run_id)
@@ -55,7 +55,7 @@ def _finished(run: queries.RunFacts) -> bool:
     return run_state(run.last_status).finished
 
 
-@_get('/runs')
+@get_route('/runs')
 @token_required(RUNS_READ)
 def runs() -> Response:
     """List runs, newest first, filtered by platform, state, branch, commit prefix or pull request."""
@@ -68,36 +68,36 @@ def runs() -> Response:
     return conditional_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
 
 
-@_get('/runs/<run_id>')
+@get_route('/runs/<run_id>')
 @token_required(RUNS_READ)
 def run_detail(run_id: str) -> Response:
     """One run, with its progress history."""
     path = parse_path(RunPathSchema(), {'run_id': run_id})
     parse_query(NoQuerySchema(), request.args)
-    run = _run_or_404(path['run_id'])
+    run = run_or_404(path['run_id'])
     progress = queries.load_progress(g.db, run.run_id)
     return conditional_json(dump_run_detail(run_item(run, _links(run.run_id)), progress), _finished(run))
 
 
-@_get('/runs/<run_id>/summary')
+@get_route('/runs/<run_id>/summary')
 @token_required(RUNS_READ)
 def run_summary(run_id: str) -> Response:
     """Pass/fail counts of a run, over every regression test in its scope."""
     path = parse_path(RunPathSchema(), {'run_id': run_id})
     parse_query(NoQuerySchema(), request.args)
-    run = _run_or_404(path['run_id'])
+    run = run_or_404(path['run_id'])
     state = run_state(run.last_status)
     counts = count(classify(record, state) for record in queries.load_records(g.db, run))
     return conditional_json(dump_run_summary(run, counts), _finished(run))
 
 
-@_get('/runs/<run_id>/samples')
+@get_route('/runs/<run_id>/samples')
 @token_required(RUNS_READ)
 def regression_results(run_id: str) -> Response:
     """Every regression result of a run, in regression test order, filtered by status, category or tag."""
     path = parse_path(RunPathSchema(), {'run_id': run_id})
     query = parse_query(RegressionResultListQuerySchema(), request.args)
-    run = _run_or_404(path['run_id'])
+    run = run_or_404(path['run_id'])
     state = run_state(run.last_status)
     filters = queries.ResultFilters(category=query.get('category'), tag=query.get('tag'))
     verdicts = [classify(record, state) for record in queries.load_records(g.db, run, filters)]
@@ -110,13 +110,13 @@ def regression_results(run_id: str) -> Response:
     return conditional_json(payload, state.finished)
 
 
-@_get('/runs/<run_id>/samples/<sample_id>')
+@get_route('/runs/<run_id>/samples/<sample_id>')
 @token_required(RUNS_READ)
 def regression_result(run_id: str, sample_id: str) -> Response:
     """Full result of one regression test (``sample_id``) in a run."""
     path = parse_path(RegressionResultPathSchema(), {'run_id': run_id, 'sample_id': sample_id})
     parse_query(NoQuerySchema(), request.args)
-    run = _run_or_404(path['run_id'])
+    run = run_or_404(path['run_id'])
     records = (queries.load_records(g.db, run, queries.ResultFilters(regression_id=path['sample_id']))
                if storable_id(path['sample_id']) else [])
     if not records:
@@ -126,7 +126,7 @@ def regression_result(run_id: str, sample_id: str) -> Response:
     return conditional_json(dump_regression_result(run.run_id, verdict, description), _finished(run))
 
 
-@_get('/openapi.json')
+@get_route('/openapi.json')
 def openapi_document() -> Response:
     """Serve the OpenAPI document: no token needed; counted to a valid token's account, else to the address."""
     if request.method == 'OPTIONS':

@@ -445,10 +445,25 @@ class NotFoundTests:
             assert body['details'] == {'resource': 'output', 'id': wrong, 'run_id': run.id, 'sample_id': test.id}
             assert body['message'] == f'Output {wrong} not found in run {run.id}.'
 
-    @pytest.mark.parametrize('path', ['/runs/1/samples/1/outputs/0/diff', '/runs/1/samples/x/outputs/1/actual',
-                                      '/runs/0/log', '/runs/1/samples/1/outputs/2147483648/expected'])
+    @pytest.mark.parametrize('path', ['/runs/1/samples/x/outputs/1/actual', '/runs/1/samples/1/outputs/+1/diff',
+                                      '/runs/y/log'])
     def test_bad_ids(self, api, path):
         assert get(api, path, 400).json['code'] == 'invalid_parameter'
+
+    def test_ids_no_row_can_have_are_404s(self, api, factory, repository):
+        run, test, output = one_output(factory, repository.put(BASELINE))
+        factory.commit()
+        for wrong in (0, 2147483648, 10 ** 30):
+            body = get(api, f'/runs/{run.id}/samples/{test.id}/outputs/{wrong}/diff', 404).json
+            assert body['details'] == {'resource': 'output', 'id': wrong, 'run_id': run.id, 'sample_id': test.id}
+            body = get(api, f'/runs/{run.id}/samples/{wrong}/outputs/{output.id}/expected', 404).json
+            assert body['details'] == {'resource': 'sample', 'id': wrong, 'run_id': run.id}
+            assert get(api, f'/runs/{wrong}/log', 404).json['details'] == {'resource': 'run', 'id': wrong}
+
+    def test_the_log_refuses_unknown_query_parameters(self, api, factory):
+        run = factory.run()
+        factory.commit()
+        assert get(api, f'/runs/{run.id}/log?tail=10', 400).json['details']['parameter'] == 'tail'
 
 
 class FileTests:
