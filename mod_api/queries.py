@@ -3,14 +3,21 @@
 The platform's test page asks the database several questions per regression
 test, so it slows down with the size of a run. Each function here issues one
 statement whatever the run's size, selects only the columns the API uses, and
-returns plain values (the verdict service's dataclasses, or the ones below),
-never models. Nothing here writes.
+returns plain values (plain rows in the verdict service's layouts, its
+dataclasses, or the ones below), never models. Nothing here writes.
 
 The statements per request:
 - the run (``load_run``): 1;
-- its regression tests with their results (``load_records``): 2, tests and
+- its regression tests (``load_rows``, ``load_records``): 2, tests with their
   results, then outputs with their rows and accepted variants;
-- what describes them (``load_descriptions``): 1, tags.
+- what describes them (``load_descriptions``): 1, categories and tags.
+
+A whole run's rows are many (two outputs per test, a 10,000-test run has
+30,000 rows): the statements are built once per shape, with bound
+parameters, on the tables rather than the ORM's entities, and their rows are
+read as the driver's tuples; the summary's outputs stream through a chunk at
+a time. Whether a test is in the run's scope is looked up per test by key,
+so that a statement about one test costs the same in any run.
 """
 
 from __future__ import annotations
@@ -96,6 +103,28 @@ def _exactly_mysql(element: exactly, compiler: Any, **kw: Any) -> str:
     return f'BINARY {compiler.process(element.clauses, **kw)}'
 
 
+class unindexed(FunctionElement):  # noqa: N801  (reads as SQL: unindexed(column) == value)
+    """An integer column that SQLite must not index for this comparison (``+column``): elsewhere the column itself.
+
+    For a join that reads few rows of a table without an index on the
+    column: SQLite would build a temporary index of the whole table first.
+    """
+
+    name = 'unindexed'
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(unindexed)
+def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unindexed, 'sqlite')
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f'+{compiler.process(element.clauses, **kw)}'
+
+
 def stored(column: Any) -> Any:
     """Compare an enum column by its stored string.
 
@@ -139,8 +168,9 @@ def _progress(column: Any, newest: bool) -> sa.ScalarSelect:
     return sa.select(column).where(TestProgress.test_id == Test.id).order_by(order).limit(1).scalar_subquery()
 
 
+@functools.lru_cache(maxsize=None)
 def _runs() -> sa.Select:
-    """Select runs with what their progress rows, fork and requester say: one row per run."""
+    """Select runs with what their progress rows, fork and requester say: one row per run (built once)."""
     requester = (sa.select(User.name).join(TestFork, TestFork.user_id == User.id)
                  .where(TestFork.test_id == Test.id).order_by(TestFork.id).limit(1).scalar_subquery())
     customized = sa.exists().where(CustomizedTest.test_id == Test.id)
@@ -171,9 +201,14 @@ def _run_facts(row: sa.Row) -> RunFacts:
     )
 
 
+@functools.lru_cache(maxsize=None)
+def _one_run() -> sa.Select:
+    return _runs().where(Test.id == sa.bindparam('run_id', type_=sa.Integer))
+
+
 def load_run(session: DbSession, run_id: int) -> Optional[RunFacts]:
     """Load one run (one statement), or None when there is no such run."""
-    row = session.execute(_runs().where(Test.id == run_id)).one_or_none()
+    row = session.execute(_one_run(), {'run_id': run_id}).one_or_none()
     return None if row is None else _run_facts(row)
 
 
@@ -287,6 +322,8 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
     output_columns = (_outputs.id, _outputs.regression_id, _outputs.correct,
                       sa.type_coerce(_outputs.ignore, sa.Integer), _files.test_id, _files.expected, _files.got,
                       _variants.file_hashes, _outputs.correct_extension)
+    # One test's few outputs: reading the variants is cheaper than SQLite's index of all of them.
+    variant_of = unindexed(_variants.regression_test_output_id) if one else _variants.regression_test_output_id
     outputs = (
         sa.select(*output_columns[:STATUS_COLUMNS[1] if status_only else None])
         .select_from(RegressionTestOutput.__table__)
@@ -294,7 +331,7 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
         .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN,
                                                      _files.regression_test_id == _outputs.regression_id,
                                                      _files.regression_test_output_id == _outputs.id))
-        .outerjoin(RegressionTestOutputFiles.__table__, _variants.regression_test_output_id == _outputs.id)
+        .outerjoin(RegressionTestOutputFiles.__table__, variant_of == _outputs.id)
         .where(in_scope, *([_outputs.regression_id == _ONE] if one else []))
         # Output-id order keeps an output's rows together. Read in that order (outputs first, then their test),
         # neither database sorts: MariaDB's planner would start from the tests and sort, unless told.
@@ -398,12 +435,15 @@ def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> Li
 
     From rows loaded with every column (``load_rows`` without ``status_only``).
     """
-    wanted = None if regression_ids is None else set(regression_ids)
+    tests, outputs = rows.tests, rows.outputs
+    if regression_ids is not None:
+        wanted = set(regression_ids)
+        tests = [row for row in tests if row[0] in wanted]
+        outputs = [row for row in outputs if row[1] in wanted]
     # One row per accepted variant: gathered by output, then folded into one Output each.
     rows_of: Dict[int, List[OutputRow]] = {}
-    for row in rows.outputs:
-        if wanted is None or row[1] in wanted:
-            rows_of.setdefault(row[0], []).append(OutputRow(*row))
+    for row in outputs:
+        rows_of.setdefault(row[0], []).append(OutputRow(*row))
     outputs_of: Dict[int, List[Output]] = defaultdict(list)
     files_of: Dict[int, List[ResultFile]] = defaultdict(list)
     for output_id, group in rows_of.items():
@@ -416,7 +456,6 @@ def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> Li
             # expected is never NULL in the platform's schema: passed on as it is, as the status saw it.
             files_of[first.regression_id].append(ResultFile(output_id=output_id, expected=cast(str, first.expected),
                                                             got=first.got))
-    tests = [TestRow(*row) for row in rows.tests if wanted is None or row[0] in wanted]
     return [
         RegressionTestRecord(
             regression_id=test.regression_id,
@@ -426,7 +465,7 @@ def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> Li
             outputs=tuple(outputs_of[test.regression_id]),
             files=tuple(files_of[test.regression_id]),
         )
-        for test in tests
+        for test in map(TestRow._make, tests)
     ]
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import enum
 import itertools
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import (Any, Container, Dict, Iterable, Iterator, NamedTuple,
@@ -214,16 +215,17 @@ def decide(state: RunState, has_result: bool, crash: bool, facts: int) -> int:
     """Return the line of the decision table that decides a regression test's status; first matching line wins.
 
     ``facts``: the sum of its outputs' ``output_facts``; ``crash``: ``crashed``.
+    The lines are those of ``classification.md``; ``LINE_STATUS`` gives their status.
     """
-    outputs, reported, differing, baseless = facts & _FIELD, facts >> 20 & _FIELD, facts >> 40 & _FIELD, facts >> 60
+    outputs, reported, differing, baseless = unpack(facts)
     if not has_result and not reported:
-        if not state.finished:
+        if not state.finished:  # lines 1, 2
             return 2 if state is RunState.testing else 1
         if state is RunState.canceled:
             return 4
         if not outputs:
             return 5
-    if not has_result and not state.finished:  # reported, by the lines above
+    if not has_result and not state.finished:  # line 3 (it has rows: see above)
         return 3
     if outputs and not reported:
         return 6
@@ -249,7 +251,11 @@ def _facts_of(output: Output, row: Optional[ResultFile], ignore: Optional[bool])
 
 def output_status(output: Output, row: Optional[ResultFile]) -> OutputStatus:
     """Return the status of one expected output, judged as one that counts, given its row (None: not reported)."""
-    _, reported, differs, baseless = unpack(_facts_of(output, row, ignore=False))
+    return _output_status(_facts_of(output, row, ignore=False))
+
+
+def _output_status(facts: int) -> OutputStatus:
+    _, reported, differs, baseless = unpack(facts)
     if baseless:
         return OutputStatus.missing_expected
     if not reported:
@@ -266,7 +272,8 @@ def _sha256_or_none(value: Optional[str]) -> Optional[str]:
     return None
 
 
-def _output_verdict(output: Output, row: Optional[ResultFile]) -> OutputVerdict:
+def _output_verdict(output: Output, row: Optional[ResultFile], facts: int) -> OutputVerdict:
+    """Judge an output that counts, given its row and its ``output_facts``."""
     if row is None:
         expected, actual = output.correct, None
     else:
@@ -274,7 +281,7 @@ def _output_verdict(output: Output, row: Optional[ResultFile]) -> OutputVerdict:
         actual = row.expected if row.got is None else row.got
     return OutputVerdict(
         output_id=output.output_id,
-        status=output_status(output, row),
+        status=_output_status(facts),
         expected_hash=_sha256_or_none(expected),
         actual_hash=_sha256_or_none(actual),
     )
@@ -345,6 +352,9 @@ def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Out
     return status, f'All {len(outputs)} outputs match their baselines{through}.'
 
 
+_OUTPUT_ID = operator.attrgetter('output_id')
+
+
 def classify(record: RegressionTestRecord, state: RunState) -> Verdict:
     """Return the verdict on one regression test in a run in ``state``.
 
@@ -352,14 +362,18 @@ def classify(record: RegressionTestRecord, state: RunState) -> Verdict:
     output) are disregarded, as ``classification.md`` says.
     """
     row_of = {row.output_id: row for row in record.files}
-    judged = [(o, _facts_of(o, row_of.get(o.output_id), o.ignore))
-              for o in sorted(record.outputs, key=lambda o: o.output_id)]
-    outputs = [o for o, fact in judged if fact]
-    rows = {o.output_id: row_of[o.output_id] for o, fact in judged if fact & REPORTED}
-    status, message = _decide(record, state, outputs, rows, [fact for _, fact in judged if fact])
+    counted = []  # (output, its row, its facts) for the outputs that count, in output-id order
+    for output in sorted(record.outputs, key=_OUTPUT_ID):
+        row = row_of.get(output.output_id)
+        facts = _facts_of(output, row, output.ignore)
+        if facts:
+            counted.append((output, row, facts))
+    outputs = [output for output, _, _ in counted]
+    rows = {output.output_id: row for output, row, _ in counted if row is not None}
+    status, message = _decide(record, state, outputs, rows, [facts for _, _, facts in counted])
     output_verdicts: Tuple[OutputVerdict, ...] = ()
     if status not in (Status.not_started, Status.running, Status.skipped):
-        output_verdicts = tuple(_output_verdict(o, rows.get(o.output_id)) for o in outputs[:MAX_LISTED_OUTPUTS])
+        output_verdicts = tuple(_output_verdict(*judged) for judged in counted[:MAX_LISTED_OUTPUTS])
     result = record.result
     return Verdict(
         regression_id=record.regression_id,
@@ -412,7 +426,7 @@ class OutputRow(NamedTuple):
     output_id: int
     regression_id: int
     correct: Optional[str]
-    ignore: Optional[bool]
+    ignore: Optional[bool]  # or the integer it is stored as
     row_of: Optional[int]  # not None when the output has a row in the run
     expected: Optional[str]
     got: Optional[str]
