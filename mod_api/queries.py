@@ -208,7 +208,8 @@ def _one_run() -> sa.Select:
 
 def load_run(session: DbSession, run_id: int) -> Optional[RunFacts]:
     """Load one run (one statement), or None when there is no such run."""
-    row = session.execute(_one_run(), {'run_id': run_id}).one_or_none()
+    # On the connection: rows as Core returns them, without the ORM's result handling (every request asks this).
+    row = session.connection().execute(_one_run(), {'run_id': run_id}).one_or_none()
     return None if row is None else _run_facts(row)
 
 
