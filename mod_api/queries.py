@@ -3,29 +3,42 @@
 The platform's test page asks the database several questions per regression
 test, so it slows down with the size of a run. Each function here issues one
 statement whatever the run's size, selects only the columns the API uses, and
-returns plain values (the verdict service's dataclasses, or the ones below),
-never models. Nothing here writes.
+returns plain values (plain rows in the verdict service's layouts, its
+dataclasses, or the ones below), never models. Nothing here writes.
 
 The statements per request:
 - the run (``load_run``): 1;
-- its regression tests with their results (``load_records``): 2, tests and
+- its regression tests (``load_rows``, ``load_records``): 2, tests with their
   results, then outputs with their rows and accepted variants;
-- what describes them (``load_descriptions``): 1, tags.
+- what describes them (``load_descriptions``): 1, categories and tags.
+
+A whole run's rows are many (two outputs per test, a 10,000-test run has
+30,000 rows): the statements are built once per shape, with bound
+parameters, on the tables rather than the ORM's entities, and their rows are
+read as the driver's tuples; the summary's outputs stream through a chunk at
+a time. Whether a test is in the run's scope is looked up per test by key,
+so that a statement about one test costs the same in any run.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple, Union, cast)
 
 import sqlalchemy as sa
+from sqlalchemy.engine.cursor import CursorFetchStrategy
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.functions import FunctionElement
 
-from mod_api.verdicts import Output, RegressionTestRecord, Result, ResultFile
+from mod_api.verdicts import (STATUS_COLUMNS, Output, OutputRow,
+                              RegressionTestRecord, Result, ResultFile,
+                              TestRow)
 from mod_auth.models import User
 from mod_customized.models import CustomizedTest, TestFork
 from mod_regression.models import (Category, RegressionTest,
@@ -90,6 +103,28 @@ def _exactly_mysql(element: exactly, compiler: Any, **kw: Any) -> str:
     return f'BINARY {compiler.process(element.clauses, **kw)}'
 
 
+class unindexed(FunctionElement):  # noqa: N801  (reads as SQL: unindexed(column) == value)
+    """An integer column that SQLite must not index for this comparison (``+column``): elsewhere the column itself.
+
+    For a join that reads few rows of a table without an index on the
+    column: SQLite would build a temporary index of the whole table first.
+    """
+
+    name = 'unindexed'
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(unindexed)
+def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unindexed, 'sqlite')
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f'+{compiler.process(element.clauses, **kw)}'
+
+
 def stored(column: Any) -> Any:
     """Compare an enum column by its stored string.
 
@@ -133,8 +168,9 @@ def _progress(column: Any, newest: bool) -> sa.ScalarSelect:
     return sa.select(column).where(TestProgress.test_id == Test.id).order_by(order).limit(1).scalar_subquery()
 
 
+@functools.lru_cache(maxsize=None)
 def _runs() -> sa.Select:
-    """Select runs with what their progress rows, fork and requester say: one row per run."""
+    """Select runs with what their progress rows, fork and requester say: one row per run (built once)."""
     requester = (sa.select(User.name).join(TestFork, TestFork.user_id == User.id)
                  .where(TestFork.test_id == Test.id).order_by(TestFork.id).limit(1).scalar_subquery())
     customized = sa.exists().where(CustomizedTest.test_id == Test.id)
@@ -165,9 +201,15 @@ def _run_facts(row: sa.Row) -> RunFacts:
     )
 
 
+@functools.lru_cache(maxsize=None)
+def _one_run() -> sa.Select:
+    return _runs().where(Test.id == sa.bindparam('run_id', type_=sa.Integer))
+
+
 def load_run(session: DbSession, run_id: int) -> Optional[RunFacts]:
     """Load one run (one statement), or None when there is no such run."""
-    row = session.execute(_runs().where(Test.id == run_id)).one_or_none()
+    # On the connection: rows as Core returns them, without the ORM's result handling (every request asks this).
+    row = session.connection().execute(_one_run(), {'run_id': run_id}).one_or_none()
     return None if row is None else _run_facts(row)
 
 
@@ -205,24 +247,6 @@ def load_progress(session: DbSession, run_id: int) -> List[ProgressStep]:
             for row in rows]
 
 
-def _scope(run: RunFacts) -> sa.Select:
-    """Select the ids of the regression tests in a run's scope, as a subquery.
-
-    A customized run holds the tests listed for it; any other run every active
-    test plus every test the run recorded anything for.
-    """
-    if run.customized:
-        return sa.select(CustomizedTest.regression_id).where(CustomizedTest.test_id == run.run_id)
-    recorded = sa.union(
-        sa.select(TestResult.regression_test_id).where(TestResult.test_id == run.run_id),
-        sa.select(TestResultFile.regression_test_id).where(TestResultFile.test_id == run.run_id),
-    ).subquery()
-    return sa.select(RegressionTest.id).where(sa.or_(
-        RegressionTest.active == sa.true(),
-        RegressionTest.id.in_(sa.select(recorded.c[0])),
-    ))
-
-
 @dataclass(frozen=True)
 class ResultFilters:
     """Which regression tests of a run a list asks for, besides their status; None means any."""
@@ -232,78 +256,251 @@ class ResultFilters:
     tag: Optional[str] = None
 
 
-def _in_scope(column: Any, run: RunFacts, filters: ResultFilters) -> sa.ColumnElement:
-    conditions = [column.in_(_scope(run))]
-    if filters.regression_id is not None:
-        conditions.append(column == filters.regression_id)
-    if filters.category is not None:
-        conditions.append(column.in_(
+# The tables as Core sees them: statements on them return plain rows, without the ORM's per-row work.
+_tests = RegressionTest.__table__.c
+_results = TestResult.__table__.c
+_files = TestResultFile.__table__.c
+_outputs = RegressionTestOutput.__table__.c
+_variants = RegressionTestOutputFiles.__table__.c
+_customized = CustomizedTest.__table__.c
+_RUN = sa.bindparam('run_id', type_=sa.Integer)
+_ONE = sa.bindparam('regression_id', type_=sa.Integer)
+
+
+def _in_scope(customized: bool, category: bool, tag: bool) -> sa.ColumnElement:
+    """Whether the ``regression_test`` row of a statement is in the scope of run ``:run_id`` and passes the filters.
+
+    A customized run holds the tests listed for it; any other run every active
+    test plus every test the run recorded anything for. Looked up per test
+    by key, so that a statement about one test costs the same whatever the
+    size of the run.
+    """
+    conditions: List[sa.ColumnElement[bool]]
+    if customized:
+        conditions = [_tests.id.in_(sa.select(_customized.regression_id).where(_customized.test_id == _RUN))]
+    else:
+        # Aliases: the statements join these tables too, and must not be correlated with them.
+        result, reported = TestResult.__table__.alias('scope_result'), TestResultFile.__table__.alias('scope_file')
+        conditions = [sa.or_(
+            _tests.active == sa.true(),
+            sa.exists().where(result.c.test_id == _RUN, result.c.regression_test_id == _tests.id),
+            sa.exists().where(reported.c.test_id == _RUN, reported.c.regression_test_id == _tests.id),
+        )]
+    if category:
+        conditions.append(_tests.id.in_(
             sa.select(regressionTestLinkTable.c.regression_id)
             .join(Category, Category.id == regressionTestLinkTable.c.category_id)
-            .where(exactly(Category.name) == filters.category)))
-    if filters.tag is not None:
-        conditions.append(column.in_(
-            sa.select(RegressionTest.id)
-            .join(sample_tag_association, sample_tag_association.c.sample_id == RegressionTest.sample_id)
+            .where(exactly(Category.name) == sa.bindparam('category', type_=sa.String))))
+    if tag:
+        tagged = RegressionTest.__table__.alias('tagged_test')
+        conditions.append(_tests.id.in_(
+            sa.select(tagged.c.id)
+            .join(sample_tag_association, sample_tag_association.c.sample_id == tagged.c.sample_id)
             .join(Tag, Tag.id == sample_tag_association.c.tag_id)
-            .where(exactly(Tag.name) == filters.tag)))
+            .where(exactly(Tag.name) == sa.bindparam('tag', type_=sa.String))))
     return sa.and_(*conditions)
+
+
+@functools.lru_cache(maxsize=None)
+def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
+                    status_only: bool) -> Tuple[sa.Select, sa.Select]:
+    """Build, once per shape, the two statements of ``load_rows``: tests with results, outputs with rows.
+
+    Columns in the verdict service's ``TestRow`` and ``OutputRow`` layouts.
+    ``ignore`` is read as the integer it is stored as: only its truth
+    counts, and the Boolean type would convert it in Python, row by row.
+    """
+    in_scope = _in_scope(customized, category, tag)
+    test_columns = (_tests.id, _results.test_id, _results.exit_code, _results.expected_rc, _tests.expected_rc,
+                    _results.runtime)
+    tests = (
+        sa.select(*test_columns[:STATUS_COLUMNS[0] if status_only else None])
+        .select_from(RegressionTest.__table__)
+        .outerjoin(TestResult.__table__, sa.and_(_results.test_id == _RUN, _results.regression_test_id == _tests.id))
+        .where(in_scope, *([_tests.id == _ONE] if one else []))
+        .order_by(_tests.id)
+    )
+    output_columns = (_outputs.id, _outputs.regression_id, _outputs.correct,
+                      sa.type_coerce(_outputs.ignore, sa.Integer), _files.test_id, _files.expected, _files.got,
+                      _variants.file_hashes, _outputs.correct_extension, _outputs.expected_filename)
+    # One test's few outputs: reading the variants is cheaper than SQLite's index of all of them.
+    variant_of = unindexed(_variants.regression_test_output_id) if one else _variants.regression_test_output_id
+    outputs = (
+        sa.select(*output_columns[:STATUS_COLUMNS[1] if status_only else None])
+        .select_from(RegressionTestOutput.__table__)
+        .join(RegressionTest.__table__, _tests.id == _outputs.regression_id)
+        .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN,
+                                                     _files.regression_test_id == _outputs.regression_id,
+                                                     _files.regression_test_output_id == _outputs.id))
+        .outerjoin(RegressionTestOutputFiles.__table__, variant_of == _outputs.id)
+        .where(in_scope, *([_outputs.regression_id == _ONE] if one else []))
+        # Output-id order keeps an output's rows together. Read in that order (outputs first, then their test),
+        # neither database sorts: MariaDB's planner would start from the tests and sort, unless told.
+        .order_by(_outputs.id)
+        .prefix_with('STRAIGHT_JOIN', dialect='mysql')
+        .prefix_with('STRAIGHT_JOIN', dialect='mariadb')
+    )
+    return tests, outputs
+
+
+@dataclass(frozen=True)
+class RunRows:
+    """A run's regression tests and their outputs, as plain rows in the verdict service's layouts.
+
+    ``tests`` in ``verdicts.TestRow``'s layout, in id order; ``outputs`` in
+    ``verdicts.OutputRow``'s, in output-id order, one row per accepted
+    variant. Loaded ``status_only``, both hold just the columns the status
+    needs and ``outputs`` is a one-pass stream (read it before the session
+    runs anything else); otherwise every column, in a list.
+    """
+
+    tests: Sequence[Any]
+    outputs: Iterable[Any]
+
+
+# Rows of a stream fetched at a time: a 10,000-test run's outputs are never all in memory at once.
+_STREAM_CHUNK = 1000
+
+_UNPROCESSED: Dict[Tuple[Any, str], bool] = {}
+
+
+def _unprocessed(statement: Union[sa.Select, sa.CompoundSelect], dialect: sa.Dialect) -> bool:
+    """Whether the driver's values of every column of ``statement`` are what SQLAlchemy would return."""
+    key = (statement, dialect.name)
+    if key not in _UNPROCESSED:
+        _UNPROCESSED[key] = all(column.type.dialect_impl(dialect).result_processor(dialect, None) is None
+                                for column in statement.selected_columns)
+    return _UNPROCESSED[key]
+
+
+def _chunks(result: sa.CursorResult) -> Iterator[Sequence[Any]]:
+    try:
+        while True:
+            chunk = result.cursor.fetchmany(_STREAM_CHUNK)
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        result.close()
+
+
+def _plain_rows(connection: sa.Connection, statement: Union[sa.Select, sa.CompoundSelect], parameters: Dict[str, Any],
+                stream: bool) -> Iterable[Sequence[Any]]:
+    """Run ``statement``; return its rows as tuples, all of them, or as a one-pass stream read a chunk at a time.
+
+    The columns here are integers and text, which the dialects hand over as
+    the driver gives them: the rows are read from the driver's cursor, as
+    tuples, without SQLAlchemy's work per row (the statement still goes
+    through SQLAlchemy: compiled, cached, seen by its events).
+    """
+    if stream and connection.dialect.supports_server_side_cursors:
+        # MariaDB's driver would read the whole result into memory at once without a server-side cursor, and
+        # SQLAlchemy reads ahead from one: these rows come through SQLAlchemy.
+        # Options of this statement only (a connection's own would stay set for the next statements).
+        streamed = connection.execute(statement, parameters, execution_options={
+            'stream_results': True, 'max_row_buffer': _STREAM_CHUNK})
+        return itertools.chain.from_iterable(streamed.partitions(_STREAM_CHUNK))
+    result = connection.execute(statement, parameters)
+    # Straight from the cursor only when SQLAlchemy would hand the values on unchanged and has read none ahead.
+    if not _unprocessed(statement, connection.dialect) or type(result.cursor_strategy) is not CursorFetchStrategy:
+        return itertools.chain.from_iterable(result.partitions(_STREAM_CHUNK)) if stream else result.all()
+    if stream:
+        return itertools.chain.from_iterable(_chunks(result))
+    rows = result.cursor.fetchall()
+    result.close()
+    return cast(Sequence[Any], rows)
+
+
+def load_rows(session: DbSession, run: RunFacts, filters: ResultFilters = ResultFilters(),
+              status_only: bool = False) -> RunRows:
+    """Load the run's regression tests in scope that pass ``filters``, and their outputs (two statements).
+
+    The statuses come straight from these rows (``verdicts.statuses``);
+    ``records`` makes the verdict service's records of some of them.
+    """
+    tests_statement, outputs_statement = _row_statements(
+        run.customized, filters.regression_id is not None, filters.category is not None, filters.tag is not None,
+        status_only)
+    parameters = {'run_id': run.run_id, 'regression_id': filters.regression_id, 'category': filters.category,
+                  'tag': filters.tag}
+    parameters = {name: value for name, value in parameters.items() if value is not None}
+    connection = session.connection()
+    tests = cast(Sequence[Any], _plain_rows(connection, tests_statement, parameters, stream=False))
+    if not tests:
+        return RunRows(tests=[], outputs=[])
+    return RunRows(tests=tests, outputs=_plain_rows(connection, outputs_statement, parameters, stream=status_only))
+
+
+def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> List[RegressionTestRecord]:
+    """Make the verdict service's records of the tests ``regression_ids`` (default: all), in id order.
+
+    From rows loaded with every column (``load_rows`` without ``status_only``).
+    """
+    tests, outputs = rows.tests, rows.outputs
+    if regression_ids is not None:
+        wanted = set(regression_ids)
+        tests = [row for row in tests if row[0] in wanted]
+        outputs = [row for row in outputs if row[1] in wanted]
+    # One row per accepted variant: gathered by output, then folded into one Output each.
+    rows_of: Dict[int, List[OutputRow]] = {}
+    for row in outputs:
+        rows_of.setdefault(row[0], []).append(OutputRow(*row))
+    outputs_of: Dict[int, List[Output]] = defaultdict(list)
+    files_of: Dict[int, List[ResultFile]] = defaultdict(list)
+    for output_id, group in rows_of.items():
+        first = group[0]
+        outputs_of[first.regression_id].append(Output(
+            output_id=output_id, correct=first.correct, extension=first.extension or '',
+            ignore=None if first.ignore is None else bool(first.ignore),
+            variants=tuple(row.variant for row in group if row.variant is not None), filename=first.filename))
+        if first.row_of is not None:
+            # expected is never NULL in the platform's schema: passed on as it is, as the status saw it.
+            files_of[first.regression_id].append(ResultFile(output_id=output_id, expected=cast(str, first.expected),
+                                                            got=first.got))
+    return [
+        RegressionTestRecord(
+            regression_id=test.regression_id,
+            expected_rc=test.expected_rc,
+            result=(Result(exit_code=test.exit_code, expected_rc=test.result_expected_rc, runtime=test.runtime)
+                    if test.result_of is not None else None),
+            outputs=tuple(outputs_of[test.regression_id]),
+            files=tuple(files_of[test.regression_id]),
+        )
+        for test in map(TestRow._make, tests)
+    ]
 
 
 def load_records(session: DbSession, run: RunFacts,
                  filters: ResultFilters = ResultFilters()) -> List[RegressionTestRecord]:
     """Load the run's regression tests in scope that pass ``filters``, in id order (two statements)."""
-    tests = session.execute(
-        sa.select(RegressionTest.id, RegressionTest.expected_rc, TestResult.test_id.label('result_of'),
-                  TestResult.exit_code, TestResult.expected_rc.label('result_expected_rc'), TestResult.runtime)
-        .outerjoin(TestResult, sa.and_(TestResult.test_id == run.run_id,
-                                       TestResult.regression_test_id == RegressionTest.id))
-        .where(_in_scope(RegressionTest.id, run, filters))
-        .order_by(RegressionTest.id)
-    ).all()
-    if not tests:
-        return []
+    return records(load_rows(session, run, filters))
 
-    rto = RegressionTestOutput
-    outputs = session.execute(
-        sa.select(rto.id, rto.regression_id, rto.correct, rto.correct_extension, rto.ignore, rto.expected_filename,
-                  TestResultFile.test_id.label('row_of'), TestResultFile.expected, TestResultFile.got,
-                  RegressionTestOutputFiles.file_hashes)
-        .outerjoin(TestResultFile, sa.and_(TestResultFile.test_id == run.run_id,
-                                           TestResultFile.regression_test_id == rto.regression_id,
-                                           TestResultFile.regression_test_output_id == rto.id))
-        .outerjoin(RegressionTestOutputFiles, RegressionTestOutputFiles.regression_test_output_id == rto.id)
-        .where(_in_scope(rto.regression_id, run, filters))
-        .order_by(rto.id, RegressionTestOutputFiles.id)
-    ).all()
 
-    # One output row per accepted variant: fold them back into one Output each.
-    variants: Dict[int, List[str]] = defaultdict(list)
-    firsts: Dict[int, sa.Row] = {}
-    for row in outputs:
-        firsts.setdefault(row.id, row)
-        if row.file_hashes is not None:
-            variants[row.id].append(row.file_hashes)
-    outputs_of: Dict[int, List[Output]] = defaultdict(list)
-    files_of: Dict[int, List[ResultFile]] = defaultdict(list)
-    for output_id, row in firsts.items():
-        outputs_of[row.regression_id].append(Output(
-            output_id=output_id, correct=row.correct, extension=row.correct_extension or '',
-            ignore=row.ignore, variants=tuple(variants[output_id]), filename=row.expected_filename))
-        if row.row_of is not None:
-            files_of[row.regression_id].append(ResultFile(output_id=output_id, expected=row.expected, got=row.got))
+@functools.lru_cache(maxsize=None)
+def _descriptions_statement() -> sa.CompoundSelect:
+    """Build, once, the statement of ``load_descriptions``: tests ``:ids``, then their categories and tags.
 
-    return [
-        RegressionTestRecord(
-            regression_id=test.id,
-            expected_rc=test.expected_rc,
-            result=(Result(exit_code=test.exit_code, expected_rc=test.result_expected_rc, runtime=test.runtime)
-                    if test.result_of is not None else None),
-            outputs=tuple(outputs_of[test.id]),
-            files=tuple(files_of[test.id]),
-        )
-        for test in tests
-    ]
+    Rows of (regression id, sample id, command, kind, name), kind ``test`` with no name, or
+    ``category``/``tag`` with no sample or command.
+    """
+    ids: sa.BindParameter[int] = sa.bindparam('ids', expanding=True)
+    link, tagging, tag, category = (regressionTestLinkTable.c, sample_tag_association.c, Tag.__table__.c,
+                                    Category.__table__.c)
+    none = sa.null()
+    return sa.union_all(
+        sa.select(_tests.id, _tests.sample_id, _tests.command, sa.literal('test').label('kind'),
+                  sa.cast(none, sa.String).label('name'))
+        .where(_tests.id.in_(ids)),
+        sa.select(link.regression_id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text), sa.literal('category'),
+                  category.name)
+        .select_from(regressionTestLinkTable).join(Category.__table__, category.id == link.category_id)
+        .where(link.regression_id.in_(ids)),
+        sa.select(_tests.id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text), sa.literal('tag'), tag.name)
+        .select_from(RegressionTest.__table__)
+        .join(sample_tag_association, tagging.sample_id == _tests.sample_id)
+        .join(Tag.__table__, tag.id == tagging.tag_id)
+        .where(_tests.id.in_(ids)),
+    )
 
 
 def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict[int, Description]:
@@ -315,29 +512,16 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
     ids = sorted(set(regression_ids))
     if not ids:
         return {}
-    none = sa.null()
-    rows = session.execute(sa.union_all(
-        sa.select(RegressionTest.id, RegressionTest.sample_id, RegressionTest.command,
-                  sa.literal('test').label('kind'), sa.cast(none, sa.String).label('name'))
-        .where(RegressionTest.id.in_(ids)),
-        sa.select(regressionTestLinkTable.c.regression_id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text),
-                  sa.literal('category'), Category.name)
-        .join(Category, Category.id == regressionTestLinkTable.c.category_id)
-        .where(regressionTestLinkTable.c.regression_id.in_(ids)),
-        sa.select(RegressionTest.id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text), sa.literal('tag'), Tag.name)
-        .join(sample_tag_association, sample_tag_association.c.sample_id == RegressionTest.sample_id)
-        .join(Tag, Tag.id == sample_tag_association.c.tag_id)
-        .where(RegressionTest.id.in_(ids)),
-    )).all()
-    tests: Dict[int, sa.Row] = {}
+    rows = _plain_rows(session.connection(), _descriptions_statement(), {'ids': ids}, stream=False)
+    tests: Dict[int, Sequence[Any]] = {}
     names: Dict[Tuple[int, str], List[str]] = defaultdict(list)
     for row in rows:
-        if row.kind == 'test':
-            tests[row.id] = row
-        elif row.name is not None:
-            names[(row.id, row.kind)].append(row.name)
+        if row[3] == 'test':
+            tests[row[0]] = row
+        elif row[4] is not None:
+            names[(row[0], row[3])].append(row[4])
     return {
-        rid: Description(regression_id=rid, sample_id=row.sample_id, command=row.command or '',
+        rid: Description(regression_id=rid, sample_id=row[1], command=row[2] or '',
                          category=min(names[(rid, 'category')], default=None),
                          tags=tuple(sorted(names[(rid, 'tag')])))
         for rid, row in tests.items()
@@ -352,6 +536,24 @@ class OutputFacts:
     row: Optional[ResultFile]
 
 
+@functools.lru_cache(maxsize=None)
+def _output_statement(customized: bool) -> sa.Select:
+    """Build, once per kind of run, the statement of ``load_output``: one test of ``:run_id``, one of its outputs."""
+    return (
+        sa.select(_tests.id.label('test_id'), _outputs.id.label('output_id'), _outputs.correct,
+                  _outputs.correct_extension, _outputs.ignore, _outputs.expected_filename,
+                  _files.test_id.label('row_of'), _files.expected, _files.got, _variants.file_hashes)
+        .select_from(RegressionTest.__table__)
+        .outerjoin(RegressionTestOutput.__table__, sa.and_(
+            _outputs.regression_id == _tests.id, _outputs.id == sa.bindparam('output_id', type_=sa.Integer)))
+        .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN, _files.regression_test_id == _tests.id,
+                                                     _files.regression_test_output_id == _outputs.id))
+        .outerjoin(RegressionTestOutputFiles.__table__, _variants.regression_test_output_id == _outputs.id)
+        .where(_in_scope(customized, False, False), _tests.id == _ONE)
+        .order_by(_variants.id)
+    )
+
+
 def load_output(session: DbSession, run: RunFacts, regression_id: int,
                 output_id: int) -> Tuple[bool, Optional[OutputFacts]]:
     """Load one output of a regression test for a run (one statement).
@@ -361,26 +563,16 @@ def load_output(session: DbSession, run: RunFacts, regression_id: int,
     ignored (ignored outputs are not compared, and are no outputs of the test
     for the API, as for the verdicts).
     """
-    rto = RegressionTestOutput
-    rows = session.execute(
-        sa.select(RegressionTest.id.label('test_id'), rto.id, rto.correct, rto.correct_extension, rto.ignore,
-                  rto.expected_filename, TestResultFile.test_id.label('row_of'), TestResultFile.expected,
-                  TestResultFile.got, RegressionTestOutputFiles.file_hashes)
-        .outerjoin(rto, sa.and_(rto.regression_id == RegressionTest.id, rto.id == output_id))
-        .outerjoin(TestResultFile, sa.and_(TestResultFile.test_id == run.run_id,
-                                           TestResultFile.regression_test_id == RegressionTest.id,
-                                           TestResultFile.regression_test_output_id == rto.id))
-        .outerjoin(RegressionTestOutputFiles, RegressionTestOutputFiles.regression_test_output_id == rto.id)
-        .where(_in_scope(RegressionTest.id, run, ResultFilters(regression_id=regression_id)))
-        .order_by(RegressionTestOutputFiles.id)
-    ).all()
+    rows = session.execute(_output_statement(run.customized), {
+        'run_id': run.run_id, 'regression_id': regression_id, 'output_id': output_id}).all()
     if not rows:
         return False, None
     first = rows[0]
-    if first.id is None or first.ignore:
+    if first.output_id is None or first.ignore:
         return True, None
-    output = Output(output_id=first.id, correct=first.correct, extension=first.correct_extension or '',
+    output = Output(output_id=first.output_id, correct=first.correct, extension=first.correct_extension or '',
                     ignore=first.ignore, variants=tuple(row.file_hashes for row in rows if row.file_hashes is not None),
                     filename=first.expected_filename)
-    row = ResultFile(output_id=first.id, expected=first.expected, got=first.got) if first.row_of is not None else None
+    row = (ResultFile(output_id=first.output_id, expected=first.expected, got=first.got)
+           if first.row_of is not None else None)
     return True, OutputFacts(output=output, row=row)

@@ -24,7 +24,7 @@ from mod_api.schemas import (NoQuerySchema, RegressionResultListQuerySchema,
                              dump_regression_result_list, dump_run_detail,
                              dump_run_list, dump_run_summary, parse_path,
                              parse_query, run_item, storable_id)
-from mod_api.verdicts import classify, count, run_state
+from mod_api.verdicts import classify, run_state, statuses, tally
 
 View = TypeVar('View', bound=Callable[..., Any])
 
@@ -87,8 +87,8 @@ def run_summary(run_id: str) -> Response:
     parse_query(NoQuerySchema(), request.args)
     run = run_or_404(path['run_id'])
     state = run_state(run.last_status)
-    counts = count(classify(record, state) for record in queries.load_records(g.db, run))
-    return conditional_json(dump_run_summary(run, counts), _finished(run))
+    rows = queries.load_rows(g.db, run, status_only=True)
+    return conditional_json(dump_run_summary(run, tally(state, rows.tests, rows.outputs)), _finished(run))
 
 
 @get_route('/runs/<run_id>/samples')
@@ -100,13 +100,15 @@ def regression_results(run_id: str) -> Response:
     run = run_or_404(path['run_id'])
     state = run_state(run.last_status)
     filters = queries.ResultFilters(category=query.get('category'), tag=query.get('tag'))
-    verdicts = [classify(record, state) for record in queries.load_records(g.db, run, filters)]
-    if 'status' in query:
-        verdicts = [v for v in verdicts if v.status.value == query['status']]
-    page = verdicts[query['offset']:query['offset'] + query['limit']]
-    descriptions = queries.load_descriptions(g.db, [v.regression_id for v in page])
-    items = [dump_regression_result(run.run_id, v, descriptions[v.regression_id]) for v in page]
-    payload = dump_regression_result_list(items, query['limit'], query['offset'], len(verdicts))
+    rows = queries.load_rows(g.db, run, filters)
+    # Statuses for every test, to filter and count; full verdicts for the page only.
+    selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs)
+                if 'status' not in query or status == query['status']]
+    page = selected[query['offset']:query['offset'] + query['limit']]
+    verdicts = [classify(record, state) for record in queries.records(rows, page)]
+    descriptions = queries.load_descriptions(g.db, page)
+    items = [dump_regression_result(run.run_id, v, descriptions[v.regression_id]) for v in verdicts]
+    payload = dump_regression_result_list(items, query['limit'], query['offset'], len(selected))
     return conditional_json(payload, state.finished)
 
 

@@ -338,6 +338,11 @@ class RegressionResultListSchema(Schema):
     pagination = fields.Nested(PaginationSchema, required=True)
 
 
+# Made once: a schema is built from its fields on every instantiation, which costs more than a dump.
+_REGRESSION_RESULT = RegressionResultSchema()
+_RUN_SUMMARY = RunSummarySchema()
+
+
 def _iso(moment: Optional[datetime.datetime]) -> Optional[str]:
     """Write a stored UTC time as ISO 8601 with a Z (naive as most drivers return it, or aware)."""
     if moment is None:
@@ -387,7 +392,7 @@ def dump_regression_result_list(items: List[Dict[str, Any]], limit: int, offset:
 def dump_run_summary(run: RunFacts, counts: Counts) -> Dict[str, Any]:
     """Dump a run's summary from its facts and the counts of its verdicts."""
     state = run_state(run.last_status)
-    return RunSummarySchema().dump({
+    return _RUN_SUMMARY.dump({
         'run_id': run.run_id,
         'total_samples': counts.total,
         'pass_count': counts[Status.passed],
@@ -425,7 +430,7 @@ def dump_regression_result(run_id: int, verdict: Verdict, description: Descripti
     }
     if description.category is not None:
         result['category'] = description.category
-    return RegressionResultSchema().dump(result)
+    return _REGRESSION_RESULT.dump(result)
 
 
 class OutputLinksSchema(Schema):

@@ -5,18 +5,31 @@ test, a ``test_result_file`` per reported output) but no verdict: its test
 page decides pass/fail in a template loop. This module is the one place where
 the API decides, following the decision table of ``classification.md``.
 
-Every function here takes plain values (the dataclasses below), never models
-or a session, so the rules can be tested without a database; the queries
-module loads those values in bulk.
+Every function here takes plain values (the dataclasses below, or plain
+rows), never models or a session, so the rules can be tested without a
+database; the queries module loads those values in bulk.
+
+The decision table is written once, in ``decide``, on the few facts it looks
+at (is there a result, did it crash, how many outputs count, are reported,
+differ, have no baseline), and the facts about an output come from one
+function, ``output_facts``, everywhere. Two paths feed them: ``classify`` on a
+record (the detail and a page of results, with messages and output
+verdicts), and ``statuses``/``tally`` straight from plain rows (a whole run's
+counts, or which tests pass a status filter), which builds no object per
+test and matches no regular expression. Only the wording of a message, and
+the hashes an output verdict shows, depend on more than those facts.
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
+import itertools
+import operator
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import (Any, Container, Dict, Iterable, Iterator, NamedTuple,
+                    Optional, Sequence, Tuple)
 
 # Limits of the spec, honoured by cutting.
 MAX_LISTED_OUTPUTS = 20
@@ -146,30 +159,112 @@ def run_state(last_status: Optional[str]) -> RunState:
     return RunState(last_status)
 
 
-def _has_baseline(output: Output, row: Optional[ResultFile]) -> bool:
-    """Whether there is anything to compare the output with."""
-    if output.correct:
-        return True
-    return row is not None and row.expected != ''
+# --- The rules: what counts about one output, and the decision table on the facts it gives -------------------
+
+# What the table needs to know of a test's outputs is counted in one integer, a field of 20 bits for each fact,
+# so that a test's facts are the sum of its outputs' facts (no test has a million outputs).
+COUNTS, REPORTED, DIFFERS, BASELESS = 1, 1 << 20, 1 << 40, 1 << 60
+_FIELD = (1 << 20) - 1
+# output_facts's answers for an output that counts, by reported + 2 * differs + 4 * baseless.
+_FACTS = tuple(COUNTS + (code & 1) * REPORTED + (code >> 1 & 1) * DIFFERS + (code >> 2) * BASELESS
+               for code in range(8))
 
 
-def _matches(output: Output, row: ResultFile) -> bool:
-    """Whether a reported output is identical to an acceptable hash.
+def output_facts(ignore: Optional[bool], correct: Optional[str], reported: bool, expected: Optional[str],
+                 got: Optional[str], variants: Container[str]) -> int:
+    """Say what the decision table needs to know of one expected output.
 
-    Compared here, exactly as stored: a MariaDB collation would ignore case.
+    ``reported``: it has a row (whose ``expected`` and ``got`` are given;
+    ``got`` None means identical to ``expected``). The answer is 0 when the
+    output does not count: its ``ignore`` is true (NULL counts as not
+    ignored), and nothing else about it matters. Otherwise ``COUNTS``, plus
+    ``REPORTED`` when it is, plus
+
+    - ``DIFFERS`` when its row's ``got`` is set and is none of the acceptable
+      hashes (the row's ``expected``, the ``variants``), compared here
+      exactly as stored (a MariaDB collation would ignore case);
+    - ``BASELESS`` when there is nothing to compare it with: ``correct``
+      empty or NULL, and its row, if any, has an empty ``expected``.
+
+    Summed over a test's outputs, the answers count its outputs that count,
+    are reported, differ, have no baseline (``unpack``).
     """
-    return row.got is None or row.got == row.expected or row.got in output.variants
+    if ignore:
+        return 0
+    differs = reported and not (got is None or got == expected or got in variants)
+    baseless = not correct and not (reported and expected != '')
+    return _FACTS[reported + 2 * differs + 4 * baseless]
+
+
+def unpack(facts: int) -> Tuple[int, int, int, int]:
+    """Return the outputs that count, are reported, differ, have no baseline, from a sum of ``output_facts``."""
+    return facts & _FIELD, facts >> 20 & _FIELD, facts >> 40 & _FIELD, facts >> 60
+
+
+def crashed(has_result: bool, exit_code: Optional[int], expected_rc: Optional[int]) -> bool:
+    """Whether the exit code differs from the one expected when the test ran (NULL equals only NULL)."""
+    return has_result and exit_code != expected_rc
+
+
+#: The status each line of the decision table gives.
+LINE_STATUS: Dict[int, Status] = {
+    1: Status.not_started, 2: Status.not_started, 3: Status.running, 4: Status.skipped, 5: Status.skipped,
+    6: Status.missing_output, 7: Status.fail, 8: Status.fail, 9: Status.fail, 10: Status.fail, 11: Status.passed,
+}
+
+
+def decide(state: RunState, has_result: bool, crash: bool, facts: int) -> int:
+    """Return the line of the decision table that decides a regression test's status; first matching line wins.
+
+    ``facts``: the sum of its outputs' ``output_facts``; ``crash``: ``crashed``.
+    The lines are those of ``classification.md``; ``LINE_STATUS`` gives their status.
+    """
+    outputs, reported, differing, baseless = unpack(facts)
+    if not has_result and not reported:
+        if not state.finished:  # lines 1, 2
+            return 2 if state is RunState.testing else 1
+        if state is RunState.canceled:
+            return 4
+        if not outputs:
+            return 5
+    if not has_result and not state.finished:  # line 3 (it has rows: see above)
+        return 3
+    if outputs and not reported:
+        return 6
+    if crash:
+        return 7
+    if differing:
+        return 8
+    if reported < outputs:
+        return 9
+    if baseless:
+        return 10
+    return 11
+
+
+# --- One regression test, with its message and output verdicts (the detail, a page of results) ----------------
+
+
+def _facts_of(output: Output, row: Optional[ResultFile], ignore: Optional[bool]) -> int:
+    if row is None:
+        return output_facts(ignore, output.correct, False, None, None, output.variants)
+    return output_facts(ignore, output.correct, True, row.expected, row.got, output.variants)
 
 
 def output_status(output: Output, row: Optional[ResultFile]) -> OutputStatus:
-    """Return the status of one expected output, given its row (None: not reported)."""
-    if not _has_baseline(output, row):
+    """Return the status of one expected output, judged as one that counts, given its row (None: not reported)."""
+    return _output_status(_facts_of(output, row, ignore=False))
+
+
+def _output_status(facts: int) -> OutputStatus:
+    _, reported, differs, baseless = unpack(facts)
+    if baseless:
         return OutputStatus.missing_expected
-    if row is None:
+    if not reported:
         return OutputStatus.missing_output
-    if _matches(output, row):
-        return OutputStatus.match
-    return OutputStatus.diff_mismatch
+    if differs:
+        return OutputStatus.diff_mismatch
+    return OutputStatus.match
 
 
 def _sha256_or_none(value: Optional[str]) -> Optional[str]:
@@ -179,7 +274,8 @@ def _sha256_or_none(value: Optional[str]) -> Optional[str]:
     return None
 
 
-def _output_verdict(output: Output, row: Optional[ResultFile]) -> OutputVerdict:
+def _output_verdict(output: Output, row: Optional[ResultFile], facts: int) -> OutputVerdict:
+    """Judge an output that counts, given its row and its ``output_facts``."""
     if row is None:
         expected, actual = output.correct, None
     else:
@@ -187,7 +283,7 @@ def _output_verdict(output: Output, row: Optional[ResultFile]) -> OutputVerdict:
         actual = row.expected if row.got is None else row.got
     return OutputVerdict(
         output_id=output.output_id,
-        status=output_status(output, row),
+        status=_output_status(facts),
         expected_hash=_sha256_or_none(expected),
         actual_hash=_sha256_or_none(actual),
         filename=output.filename,
@@ -203,8 +299,7 @@ def _describe_output(output: Output) -> str:
 
 
 def _crashed(result: Optional[Result]) -> bool:
-    """Whether the exit code differs from the one expected when the test ran (NULL equals only NULL)."""
-    return result is not None and result.exit_code != result.expected_rc
+    return result is not None and crashed(True, result.exit_code, result.expected_rc)
 
 
 def _exit_codes(result: Optional[Result]) -> Optional[str]:
@@ -214,46 +309,53 @@ def _exit_codes(result: Optional[Result]) -> Optional[str]:
     return f'exit code {result.exit_code}, expected {result.expected_rc}'
 
 
-def _decide(record: RegressionTestRecord, state: RunState,
-            outputs: Sequence[Output], rows: Dict[int, ResultFile]) -> Tuple[Status, str]:
-    """Apply the decision table; first matching line wins."""
+_WAITING = {RunState.queued: 'the run is queued', RunState.preparation: 'the run is being prepared'}
+
+
+def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Output], rows: Dict[int, ResultFile],
+            facts: Sequence[int]) -> Tuple[Status, str]:
+    """Apply the decision table (``decide``) to the outputs that count and their facts, and say in one sentence why."""
     result = record.result
-    if result is None and not rows:
-        if not state.finished:  # lines 1, 2
-            waiting = {RunState.queued: 'the run is queued', RunState.preparation: 'the run is being prepared'}
-            return Status.not_started, f"Not started yet: {waiting.get(state, 'the run is testing other samples')}."
-        if state is RunState.canceled:  # line 4
-            return Status.skipped, 'Not run: the run was canceled first.'
-        if not outputs:  # line 5
-            return Status.skipped, 'Not run: the run completed without running it, and it expects no output.'
-    if result is None and rows and not state.finished:  # line 3
-        return Status.running, f'Running: {len(rows)} of {_plural(len(outputs), "output")} reported so far.'
+    line = decide(state, result is not None, _crashed(result), sum(facts))
+    differing = [o for o, fact in zip(outputs, facts) if fact & DIFFERS]
+    baseless = [o for o, fact in zip(outputs, facts) if fact & BASELESS]
+    status = LINE_STATUS[line]
+    if line in (1, 2):
+        return status, f"Not started yet: {_WAITING.get(state, 'the run is testing other samples')}."
+    if line == 4:
+        return status, 'Not run: the run was canceled first.'
+    if line == 5:
+        return status, 'Not run: the run completed without running it, and it expects no output.'
+    if line == 3:
+        return status, f'Running: {len(rows)} of {_plural(len(outputs), "output")} reported so far.'
     exit_codes = _exit_codes(result)
-    if outputs and not rows:  # line 6
+    if line == 6:
         crash = f' ({exit_codes})' if exit_codes else ''
-        return Status.missing_output, f'No output produced{crash}; {_plural(len(outputs), "output")} expected.'
-    if exit_codes:  # line 7
-        return Status.fail, f'{exit_codes[0].upper()}{exit_codes[1:]}.'
-    differing = [o for o in outputs if o.output_id in rows and not _matches(o, rows[o.output_id])]
-    if differing:  # line 8
+        return status, f'No output produced{crash}; {_plural(len(outputs), "output")} expected.'
+    if line == 7:
+        codes = exit_codes or ''
+        return status, f'{codes[:1].upper()}{codes[1:]}.'
+    if line == 8:
         first = differing[0]
         variants = f' and its {_plural(len(first.variants), "accepted variant")}' if first.variants else ''
         others = f' ({len(differing)} outputs differ)' if len(differing) > 1 else ''
-        return Status.fail, f'{_describe_output(first)} differs from its baseline{variants}{others}.'
-    unreported = [o for o in outputs if o.output_id not in rows]
-    if unreported:  # line 9
-        return Status.fail, (f'{_describe_output(unreported[0])} was not produced; '
-                             f'{len(rows)} of {_plural(len(outputs), "output")} reported.')
-    baseless = [o for o in outputs if not _has_baseline(o, rows.get(o.output_id))]
-    if baseless:  # line 10
-        return Status.fail, f'{_describe_output(baseless[0])} has no baseline to compare with.'
+        return status, f'{_describe_output(first)} differs from its baseline{variants}{others}.'
+    if line == 9:
+        unreported = [o for o in outputs if o.output_id not in rows]
+        return status, (f'{_describe_output(unreported[0])} was not produced; '
+                        f'{len(rows)} of {_plural(len(outputs), "output")} reported.')
+    if line == 10:
+        return status, f'{_describe_output(baseless[0])} has no baseline to compare with.'
     if not outputs:  # line 11
-        return Status.passed, 'Exit code as expected; no output to compare.'
+        return status, 'Exit code as expected; no output to compare.'
     by_variant = sum(1 for o in outputs if rows[o.output_id].got not in (None, rows[o.output_id].expected))
     through = f' ({by_variant} through an accepted variant)' if by_variant else ''
     if len(outputs) == 1:
-        return Status.passed, f'Its output matches its baseline{through}.'
-    return Status.passed, f'All {len(outputs)} outputs match their baselines{through}.'
+        return status, f'Its output matches its baseline{through}.'
+    return status, f'All {len(outputs)} outputs match their baselines{through}.'
+
+
+_OUTPUT_ID = operator.attrgetter('output_id')
 
 
 def classify(record: RegressionTestRecord, state: RunState) -> Verdict:
@@ -262,13 +364,19 @@ def classify(record: RegressionTestRecord, state: RunState) -> Verdict:
     Ignored outputs and rows of other outputs (a stored -1, an ignored
     output) are disregarded, as ``classification.md`` says.
     """
-    outputs = sorted((o for o in record.outputs if not o.ignore), key=lambda o: o.output_id)
-    listed_ids = {o.output_id for o in outputs}
-    rows = {row.output_id: row for row in record.files if row.output_id in listed_ids}
-    status, message = _decide(record, state, outputs, rows)
+    row_of = {row.output_id: row for row in record.files}
+    counted = []  # (output, its row, its facts) for the outputs that count, in output-id order
+    for output in sorted(record.outputs, key=_OUTPUT_ID):
+        row = row_of.get(output.output_id)
+        facts = _facts_of(output, row, output.ignore)
+        if facts:
+            counted.append((output, row, facts))
+    outputs = [output for output, _, _ in counted]
+    rows = {output.output_id: row for output, row, _ in counted if row is not None}
+    status, message = _decide(record, state, outputs, rows, [facts for _, _, facts in counted])
     output_verdicts: Tuple[OutputVerdict, ...] = ()
     if status not in (Status.not_started, Status.running, Status.skipped):
-        output_verdicts = tuple(_output_verdict(o, rows.get(o.output_id)) for o in outputs[:MAX_LISTED_OUTPUTS])
+        output_verdicts = tuple(_output_verdict(*judged) for judged in counted[:MAX_LISTED_OUTPUTS])
     result = record.result
     return Verdict(
         regression_id=record.regression_id,
@@ -285,12 +393,104 @@ def classify(record: RegressionTestRecord, state: RunState) -> Verdict:
 def count(verdicts: Iterable[Verdict]) -> Counts:
     """Count the verdicts of a run's scope by status, and the crashes among them."""
     by_status: Dict[Status, int] = {status: 0 for status in Status}
-    total = crashed = 0
+    total = crashes = 0
     for verdict in verdicts:
         total += 1
         by_status[verdict.status] += 1
-        crashed += verdict.crashed
-    return Counts(total=total, by_status=by_status, crashed=crashed)
+        crashes += verdict.crashed
+    return Counts(total=total, by_status=by_status, crashed=crashes)
+
+
+# --- A whole run's statuses, straight from plain rows (the summary, the results list's status filter) ----------
+
+
+class TestRow(NamedTuple):
+    """The layout of one regression test's row: any tuple with these columns in this order will do.
+
+    The status needs the first four columns only (``STATUS_COLUMNS``).
+    """
+
+    regression_id: int
+    result_of: Optional[int]  # not None when the test has a result in the run
+    exit_code: Optional[int]
+    result_expected_rc: Optional[int]
+    expected_rc: Optional[int] = None  # the regression test's current expected code
+    runtime: Optional[int] = None
+
+
+class OutputRow(NamedTuple):
+    """The layout of one expected output's row, with its ``test_result_file`` row in the run, if any.
+
+    One row per accepted variant (``variant`` None when it has none), the
+    rows of one output next to each other. The status needs the first eight
+    columns only (``STATUS_COLUMNS``).
+    """
+
+    output_id: int
+    regression_id: int
+    correct: Optional[str]
+    ignore: Optional[bool]  # or the integer it is stored as
+    row_of: Optional[int]  # not None when the output has a row in the run
+    expected: Optional[str]
+    got: Optional[str]
+    variant: Optional[str]
+    extension: Optional[str] = None
+    filename: Optional[str] = None
+
+
+#: How many leading columns of a ``TestRow`` and of an ``OutputRow`` the status needs.
+STATUS_COLUMNS = (4, 8)
+
+# Before the first row and after the last: rows whose output id equals no other's.
+_START, _END = (object(),) * 8, (object(),) * 8
+
+
+def _output_facts(rows: Iterable[Sequence[Any]]) -> Dict[int, int]:
+    """Fold output rows (``OutputRow``'s layout) into the sum of ``output_facts`` per regression test."""
+    by_test: Dict[int, int] = {}
+    current: Any = _START  # the first row of the output being read
+    variants: Sequence[str] = ()  # its accepted variants
+    for row in itertools.chain(rows, (_END,)):
+        if row[0] == current[0]:  # another row of the same output: one per accepted variant
+            if row[7] is not None:
+                variants = (*variants, row[7])
+            continue
+        if current is not _START:
+            by_test[current[1]] = by_test.get(current[1], 0) + output_facts(
+                current[3], current[2], current[4] is not None, current[5], current[6], variants)
+        current, variants = row, (() if row[7] is None else (row[7],))
+    return by_test
+
+
+def statuses(state: RunState, tests: Iterable[Sequence[Any]],
+             outputs: Iterable[Sequence[Any]]) -> Iterator[Tuple[int, Status, bool]]:
+    """Yield each test's id, status and whether it crashed, in the order of ``tests``, from plain rows.
+
+    ``tests`` in ``TestRow``'s layout, ``outputs`` in ``OutputRow``'s (read
+    once, before the first test is yielded). The same status as ``classify``
+    gives on the record these rows describe, without building it.
+    """
+    facts = _output_facts(outputs)
+    for test in tests:
+        has_result = test[1] is not None
+        crash = crashed(has_result, test[2], test[3])
+        yield test[0], LINE_STATUS[decide(state, has_result, crash, facts.get(test[0], 0))], crash
+
+
+def tally(state: RunState, tests: Iterable[Sequence[Any]], outputs: Iterable[Sequence[Any]]) -> Counts:
+    """Count a run's statuses and crashes from plain rows (see ``statuses``): what ``count`` gives on the verdicts."""
+    facts = _output_facts(outputs)
+    lines = [0] * (len(LINE_STATUS) + 1)
+    crashes = 0
+    for test in tests:
+        has_result = test[1] is not None
+        crash = crashed(has_result, test[2], test[3])
+        lines[decide(state, has_result, crash, facts.get(test[0], 0))] += 1
+        crashes += crash
+    by_status: Dict[Status, int] = {status: 0 for status in Status}
+    for line, status in LINE_STATUS.items():
+        by_status[status] += lines[line]
+    return Counts(total=sum(lines), by_status=by_status, crashed=crashes)
 
 
 def duration_ms(first: Optional[datetime.datetime], last: Optional[datetime.datetime],

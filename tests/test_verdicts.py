@@ -10,10 +10,12 @@ import re
 
 import pytest
 
-from mod_api.verdicts import (MAX_LISTED_OUTPUTS, MAX_MESSAGE_LENGTH, Output,
-                              OutputStatus, RegressionTestRecord, Result,
-                              ResultFile, RunState, Status, classify, count,
-                              duration_ms, run_state, triggered_by)
+from mod_api.verdicts import (LINE_STATUS, MAX_LISTED_OUTPUTS,
+                              MAX_MESSAGE_LENGTH, Output, OutputStatus,
+                              RegressionTestRecord, Result, ResultFile,
+                              RunState, Status, classify, count, crashed,
+                              decide, duration_ms, output_facts, run_state,
+                              triggered_by)
 
 
 def _sha(text):
@@ -189,6 +191,32 @@ def test_first_matching_line_wins(state, result, outputs, rows, status, names):
         assert names in verdict.message
         for other in {'Output 7', 'Output 9'} - {names}:
             assert other not in verdict.message
+
+
+def decided_by(state, result, outputs, rows):
+    """The line of the decision table (``decide``) that decides, from the outputs' facts as ``classify`` finds them."""
+    row_of = {row.output_id: row for row in rows}
+    facts = 0
+    for o in outputs:
+        row = row_of.get(o.output_id)
+        facts += output_facts(o.ignore, o.correct, row is not None, row and row.expected, row and row.got, o.variants)
+    has_result = result is not None
+    return decide(state, has_result, crashed(has_result, result and result.exit_code, result and result.expected_rc),
+                  facts)
+
+
+@pytest.mark.parametrize('state, result, outputs, rows, status', STATUS_TABLE)
+def test_the_line_a_case_is_named_after_decides_it(request, state, result, outputs, rows, status):
+    # A case named after a line that gives another status shows that the line does not apply (line 11 decides).
+    named = int(request.node.callspec.id.split('-')[1])
+    line = decided_by(state, result, outputs, rows)
+    assert LINE_STATUS[line] is Status(status)
+    assert line == (named if LINE_STATUS[named] is Status(status) else 11)
+
+
+@pytest.mark.parametrize('state, result, outputs, rows, status, names', PRECEDENCE_TABLE)
+def test_the_first_line_a_precedence_case_names_decides_it(request, state, result, outputs, rows, status, names):
+    assert decided_by(state, result, outputs, rows) == int(request.node.callspec.id.split('-')[1])
 
 
 def test_crash_without_output_is_missing_output_and_still_a_crash():

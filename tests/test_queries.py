@@ -1,0 +1,157 @@
+"""The queries module on the database: what it loads decides as the stored rows say, in two statements.
+
+Runs generated as in ``test_verdicts_properties`` are stored, then read back
+the three ways the endpoints read them: the summary's stream of status
+columns (``load_rows(status_only=True)``), the results list's rows and the
+records made of them, and the detail's lookup of one test by key. Each must
+decide exactly as ``classify`` does on the generated records, over the run's
+scope (customized or not, active, inactive and NULL tests), on SQLite and on
+MariaDB: hashes that differ only in case or by a trailing space stay
+different, as the database stores them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Dict, List
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from database import Base
+from mod_api import queries
+from mod_api.verdicts import (RegressionTestRecord, Result, RunState, Status,
+                              classify, count, statuses, tally)
+from mod_customized.models import CustomizedTest
+from mod_regression.models import (InputType, OutputType, RegressionTest,
+                                   RegressionTestOutput,
+                                   RegressionTestOutputFiles)
+from mod_test.models import TestResult, TestResultFile, TestStatus
+from tests.test_verdicts_properties import run_records
+
+ON_MARIADB = os.environ.get('TEST_DATABASE_URI', '').startswith(('mysql', 'mariadb'))
+
+PROGRESS = {
+    RunState.queued: (), RunState.preparation: (TestStatus.preparation,),
+    RunState.testing: (TestStatus.preparation, TestStatus.testing),
+    RunState.completed: (TestStatus.preparation, TestStatus.testing, TestStatus.completed),
+    RunState.canceled: (TestStatus.preparation, TestStatus.canceled),
+}
+
+
+def _nullable(model: Any, column: str) -> bool:
+    return bool(model.__table__.c[column].nullable)
+
+
+def storable(made: List[RegressionTestRecord]) -> List[RegressionTestRecord]:
+    """The records as this host's columns can store them: NULL only where a column takes it (0 instead)."""
+    def value(model: Any, column: str, given: Any) -> Any:
+        return 0 if given is None and not _nullable(model, column) else given
+
+    stored = []
+    for record in made:
+        result = record.result
+        if result is not None:
+            result = Result(exit_code=value(TestResult, 'exit_code', result.exit_code),
+                            expected_rc=value(TestResult, 'expected_rc', result.expected_rc),
+                            runtime=value(TestResult, 'runtime', result.runtime))
+        stored.append(dataclasses.replace(record, result=result,
+                                          expected_rc=value(RegressionTest, 'expected_rc', record.expected_rc)))
+    return stored
+
+
+def store(factory: Any, made: List[RegressionTestRecord], state: RunState, active: Dict[int, Any],
+          listed: Any, null_variants: bool) -> int:
+    """Store a run of these records (a customized run of ``listed`` unless None); return its id."""
+    session = factory.session
+    for table in reversed(Base.metadata.sorted_tables):  # what earlier examples stored
+        session.execute(table.delete())
+    sample = factory.sample()
+    run = factory.run(PROGRESS[state])
+    tests, outputs, variants, results, files = [], [], [], [], []
+    for record in made:
+        tests.append({'id': record.regression_id, 'sample_id': sample.id, 'command': f'-test {record.regression_id}',
+                      'input_type': InputType.file, 'output_type': OutputType.file, 'expected_rc': record.expected_rc,
+                      'active': active[record.regression_id], 'description': 'generated'})
+        for output in record.outputs:
+            outputs.append({'id': output.output_id, 'regression_id': record.regression_id, 'correct': output.correct,
+                            'correct_extension': output.extension, 'expected_filename': output.filename, 'ignore': output.ignore})
+            variants.extend({'regression_test_output_id': output.output_id, 'file_hashes': variant}
+                            for variant in output.variants)
+            if null_variants and _nullable(RegressionTestOutputFiles, 'file_hashes'):
+                variants.append({'regression_test_output_id': output.output_id, 'file_hashes': None})
+        if record.result is not None:
+            results.append({'test_id': run.id, 'regression_test_id': record.regression_id, **{
+                field: getattr(record.result, field) for field in ('exit_code', 'expected_rc', 'runtime')}})
+        files.extend({'test_id': run.id, 'regression_test_id': record.regression_id,
+                      'regression_test_output_id': row.output_id, 'expected': row.expected, 'got': row.got}
+                     for row in record.files)
+    if ON_MARIADB:  # stray rows name no stored output
+        session.execute(sa.text('SET FOREIGN_KEY_CHECKS = 0'))
+    # Into the tables, not through the ORM: its bulk insert would put a column's default in place of a None.
+    for model, rows in ((RegressionTest, tests), (RegressionTestOutput, outputs),
+                        (RegressionTestOutputFiles, variants), (TestResult, results), (TestResultFile, files)):
+        if rows:
+            session.execute(sa.insert(model.__table__), rows)
+    if ON_MARIADB:
+        session.execute(sa.text('SET FOREIGN_KEY_CHECKS = 1'))
+    if listed is not None:
+        session.execute(sa.insert(CustomizedTest.__table__),
+                        [{'test_id': run.id, 'regression_id': rid} for rid in listed])
+    factory.commit()
+    return run.id
+
+
+# Each example empties the tables before it stores its run: the function-scoped fixtures are safe to share.
+GENERATED = settings(max_examples=30, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@GENERATED
+@given(made=run_records(max_tests=5), state=st.sampled_from(list(RunState)), data=st.data())
+def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
+    made = storable(made)
+    ids = [r.regression_id for r in made]
+    active = {rid: data.draw(st.sampled_from([True, False, None]), label=f'active {rid}') for rid in ids}
+    listed = data.draw(st.none() | st.lists(st.sampled_from(ids), unique=True, min_size=1) if ids else st.none(),
+                       label='customized')
+    run_id = store(factory, made, state, active, listed, data.draw(st.booleans(), label='NULL variant rows'))
+    session = factory.session
+    run = queries.load_run(session, run_id)
+    assert run is not None and run.customized is (listed is not None)
+
+    def in_scope(record: RegressionTestRecord) -> bool:
+        if listed is not None:
+            return record.regression_id in listed
+        return active[record.regression_id] is True or record.result is not None or bool(record.files)
+
+    scope = [r for r in made if in_scope(r)]
+    verdicts = [classify(r, state) for r in scope]
+
+    seen: List[str] = []
+
+    def record_statement(*args: Any) -> None:
+        seen.append(args[2])
+
+    engine = session.get_bind()
+    sa.event.listen(engine, 'before_cursor_execute', record_statement)
+    try:
+        summary_rows = queries.load_rows(session, run, status_only=True)
+        counts = tally(state, summary_rows.tests, summary_rows.outputs)
+        assert len(seen) == (2 if scope else 1)
+        rows = queries.load_rows(session, run)
+        listed_statuses = list(statuses(state, rows.tests, rows.outputs))
+        loaded = [classify(r, state) for r in queries.records(rows)]
+        details = {r.regression_id: [classify(d, state) for d in queries.load_records(
+            session, run, queries.ResultFilters(regression_id=r.regression_id))] for r in made}
+    finally:
+        sa.event.remove(engine, 'before_cursor_execute', record_statement)
+
+    expected = count(verdicts)
+    assert (counts.total, counts.crashed) == (expected.total, expected.crashed)
+    assert {s: counts[s] for s in Status} == {s: expected[s] for s in Status}
+    assert listed_statuses == [(v.regression_id, v.status, v.crashed) for v in verdicts]
+    assert loaded == verdicts
+    assert details == {r.regression_id: [classify(r, state)] if in_scope(r) else [] for r in made}

@@ -1,0 +1,143 @@
+"""One decision table, two ways in: statuses from plain rows equal ``classify`` on the records they describe.
+
+The summary and the results list's status filter decide from rows, without
+building records (``verdicts.statuses``, ``verdicts.tally``); the detail and
+a page of results classify records (``verdicts.classify``), which the queries
+module makes from the same rows (``queries.records``). Over generated runs, in
+every run state, with every kind of value the columns can hold (NULLs, empty
+strings, hashes that differ only in case or by a trailing space, ignored
+outputs, stray rows, several accepted variants or none, variant rows with a
+NULL hash), all of them must agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, List, Optional, Sequence, Tuple
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mod_api.queries import RunRows, records
+from mod_api.verdicts import (Output, RegressionTestRecord, Result, ResultFile,
+                              RunState, Status, classify, count, statuses,
+                              tally)
+
+RUN_ID = 7
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+BASE, OTHER, VARIANT = _sha('baseline'), _sha('other'), _sha('variant')
+# Values a hash column can hold: exact hashes, lookalikes a collation would confuse with them, names, blanks.
+HASHES = [BASE, BASE.upper(), BASE + ' ', OTHER, VARIANT, VARIANT.upper(), 'test1', '', ' ']
+CODES = [None, 0, 1, 3]
+
+
+@st.composite
+def run_records(draw: Any, max_tests: int = 6) -> List[RegressionTestRecord]:
+    """Records of a run's regression tests, ids ascending; output ids unique in the run, interleaved across tests."""
+    regression_ids = sorted(draw(st.sets(st.integers(1, 500), max_size=max_tests)))
+    shapes = [draw(st.integers(0, 4)) for _ in regression_ids]
+    output_ids = iter(draw(st.permutations(range(1, sum(shapes) + 1))))
+    made = []
+    for regression_id, outputs_count in zip(regression_ids, shapes):
+        outputs, files = [], []
+        for _ in range(outputs_count):
+            output = Output(output_id=next(output_ids), correct=draw(st.sampled_from([None] + HASHES)),
+                            extension=draw(st.sampled_from(['', '.srt'])),
+                            ignore=draw(st.sampled_from([None, False, True])),
+                            variants=tuple(draw(st.lists(st.sampled_from(HASHES), max_size=3))))
+            outputs.append(output)
+            if draw(st.booleans()):
+                files.append(ResultFile(output_id=output.output_id, expected=draw(st.sampled_from(HASHES)),
+                                        got=draw(st.sampled_from([None] + HASHES))))
+        if draw(st.booleans()):  # a stray row: the placeholder -1, or an output of no test
+            files.append(ResultFile(output_id=draw(st.sampled_from([-1, 10_000])), expected='', got='error'))
+        result = None
+        if draw(st.booleans()):
+            result = Result(exit_code=draw(st.sampled_from(CODES)), expected_rc=draw(st.sampled_from(CODES)),
+                            runtime=draw(st.sampled_from([None, 0, 1500])))
+        files = draw(st.permutations(files))
+        made.append(RegressionTestRecord(regression_id=regression_id, expected_rc=draw(st.sampled_from(CODES)),
+                                         result=result, outputs=tuple(outputs), files=tuple(files)))
+    return made
+
+
+def as_rows(made: Sequence[RegressionTestRecord],
+            null_variant_rows: Sequence[bool] = ()) -> Tuple[List[Any], List[Any]]:
+    """The rows the queries module's two statements return for these records (``TestRow``, ``OutputRow``).
+
+    As the database gives them: ``ignore`` as the integer it is stored as,
+    one row per accepted variant in output-id order, rows joined to outputs
+    by id (a stray row joins no output). ``null_variant_rows``: per output,
+    whether it also has a variant row whose hash is NULL.
+    """
+    tests = [(r.regression_id, RUN_ID if r.result else None, r.result.exit_code if r.result else None,
+              r.result.expected_rc if r.result else None, r.expected_rc, r.result.runtime if r.result else None)
+             for r in made]
+    outputs: List[Any] = []
+    flags = iter(null_variant_rows)
+    for r in made:
+        row_of = {f.output_id: f for f in r.files}
+        for output in r.outputs:
+            row: Optional[ResultFile] = row_of.get(output.output_id)
+            ignore = None if output.ignore is None else int(output.ignore)
+            first = (output.output_id, r.regression_id, output.correct, ignore, RUN_ID if row else None,
+                     row.expected if row else None, row.got if row else None)
+            variants: List[Optional[str]] = list(output.variants)
+            if next(flags, False):
+                variants.insert(len(variants) // 2, None)
+            outputs.extend(first + (variant, output.extension) for variant in variants or [None])
+    outputs.sort(key=lambda row: row[0])  # stable: an output's variant rows stay together
+    return tests, outputs
+
+
+STATES = st.sampled_from(list(RunState))
+
+
+@settings(max_examples=400, deadline=None)
+@given(made=run_records(), state=STATES, null_variant_rows=st.lists(st.booleans(), max_size=24))
+def test_statuses_from_rows_equal_classify(made, state, null_variant_rows):
+    tests, outputs = as_rows(made, null_variant_rows)
+    expected = [(r.regression_id, classify(r, state).status, classify(r, state).crashed) for r in made]
+    assert list(statuses(state, tests, outputs)) == expected
+    # The summary reads its outputs once, as a stream, and the status columns only.
+    assert list(statuses(state, [t[:4] for t in tests], iter([o[:8] for o in outputs]))) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(made=run_records(), state=STATES, null_variant_rows=st.lists(st.booleans(), max_size=24))
+def test_tally_from_rows_equals_count_of_verdicts(made, state, null_variant_rows):
+    tests, outputs = as_rows(made, null_variant_rows)
+    counts = tally(state, tests, iter(outputs))
+    expected = count(classify(r, state) for r in made)
+    assert (counts.total, counts.crashed) == (expected.total, expected.crashed)
+    assert {status: counts[status] for status in Status} == {status: expected[status] for status in Status}
+
+
+@settings(max_examples=300, deadline=None)
+@given(made=run_records(), state=STATES, null_variant_rows=st.lists(st.booleans(), max_size=24),
+       data=st.data())
+def test_records_from_rows_classify_as_the_originals(made, state, null_variant_rows, data):
+    tests, outputs = as_rows(made, null_variant_rows)
+    rows = RunRows(tests=tests, outputs=outputs)
+    assert [classify(r, state) for r in records(rows)] == [classify(r, state) for r in made]
+    page = data.draw(st.lists(st.sampled_from([r.regression_id for r in made] or [1]), unique=True))
+    wanted = [r for r in made if r.regression_id in page]
+    assert [classify(r, state) for r in records(rows, page)] == [classify(r, state) for r in wanted]
+
+
+def test_every_status_is_generated():
+    """The generator reaches every status and every line's kind of input, or the properties above prove little."""
+    seen = set()
+
+    @settings(max_examples=600, deadline=None, database=None)
+    @given(made=run_records(max_tests=3), state=STATES)
+    def collect(made, state):
+        seen.update(classify(r, state).status for r in made)
+
+    collect()
+    assert seen == set(Status)
