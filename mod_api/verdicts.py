@@ -306,7 +306,12 @@ def _exit_codes(result: Optional[Result]) -> Optional[str]:
     """Name the exit codes when they differ (a crash), else None."""
     if result is None or not _crashed(result):
         return None
-    return f'exit code {result.exit_code}, expected {result.expected_rc}'
+    return f'exit code {_code(result.exit_code)}, expected {_code(result.expected_rc)}'
+
+
+def _code(value: Optional[int]) -> str:
+    """Name an exit code as stored; a NULL one is "none recorded", never Python's None."""
+    return 'none recorded' if value is None else str(value)
 
 
 _WAITING = {RunState.queued: 'the run is queued', RunState.preparation: 'the run is being prepared'}
