@@ -1,7 +1,7 @@
 """Benchmark: each endpoint against the from-scratch limit, for runs of 100, 1,000 and 10,000 regression tests.
 
 Each size gets a fresh database (SQLite by default; ``--database-uri`` for
-MariaDB, whose tables are dropped and recreated) holding one completed run:
+MariaDB: a database of the benchmark's own on that server, dropped afterwards) holding one completed run:
 every regression test has 2 outputs, a tenth of them accepted variants, and
 the results mix every status of a finished run.
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import datetime
 import hashlib
 import os
@@ -36,7 +37,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from typing import Any, Callable, Dict, List, Optional, Tuple
+import uuid
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import sqlalchemy as sa
 
@@ -321,14 +323,36 @@ def main() -> None:
     print(f'{"tests":>6}  {"endpoint":<26}  {"statements":>10}  {"median ms":>9}  {"p95 ms":>8}  {"peak MiB":>8}  '
           f'{"ratio":>14}', flush=True)
     first_detail = None
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, own_database(args.database_uri) as server_uri:
         for size in args.sizes:
-            uri = args.database_uri or f'sqlite:///{folder}/bench{size}.sqlite'
+            uri = server_uri or f'sqlite:///{folder}/bench{size}.sqlite'
             app = create_app({'DATABASE_URI': uri, 'API_JWT_SECRET': SECRET,
                               'API_RATELIMIT_ENABLED': False, 'API_RATELIMIT_READS': '100000 per minute'})
             lines, first_detail = bench_size(app, size, max(5, args.requests), args.seconds, first_detail,
-                                             drop_after=bool(args.database_uri))
+                                             drop_after=bool(server_uri))
             print('\n'.join(lines), flush=True)
+
+
+@contextlib.contextmanager
+def own_database(uri: Optional[str]) -> Iterator[Optional[str]]:
+    """Make a database of the benchmark's own on the server ``uri`` names, and drop it, and only it, afterwards.
+
+    Named after the URI's database (``NAME_<random>``): whatever the URI names is never touched.
+    """
+    if uri is None:
+        yield None
+        return
+    url = sa.engine.make_url(uri)
+    name = f'{url.database or "mod_api_bench"}_{uuid.uuid4().hex[:8]}'
+    server = sa.create_engine(url.set(database=''), poolclass=sa.pool.NullPool)
+    with server.begin() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE `{name}`'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.begin() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS `{name}`'))
+        server.dispose()
 
 
 if __name__ == '__main__':
