@@ -3,7 +3,9 @@
 The platform stores what CI did (a ``test_result`` per finished regression
 test, a ``test_result_file`` per reported output) but no verdict: its test
 page decides pass/fail in a template loop. This module is the one place where
-the API decides, following the decision table of ``classification.md``.
+the API decides, following the decision table of ``classification.md``; the
+rules in plain words, with the line numbers used here, are in
+``docs/verdicts.md``.
 
 Every function here takes plain values (the dataclasses below, or plain
 rows), never models or a session, so the rules can be tested without a
