@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import sqlalchemy as sa
@@ -56,6 +55,7 @@ from mod_sample.models import Sample, Tag, sample_tag_association  # noqa: E402
 from mod_test.models import Fork, Test, TestPlatform, TestProgress, TestResult  # noqa: E402
 from mod_test.models import TestResultFile, TestStatus, TestType  # noqa: E402
 from run import create_app, db  # noqa: E402
+from tests.databases import fresh_database  # noqa: E402
 # isort: on
 
 SECRET = 'benchmark-secret-that-is-long-enough-for-hs256'
@@ -335,24 +335,12 @@ def main() -> None:
 
 @contextlib.contextmanager
 def own_database(uri: Optional[str]) -> Iterator[Optional[str]]:
-    """Make a database of the benchmark's own on the server ``uri`` names, and drop it, and only it, afterwards.
-
-    Named after the URI's database (``NAME_<random>``): whatever the URI names is never touched.
-    """
+    """Make a database of the benchmark's own on the server ``uri`` names (None: SQLite files); drop it afterwards."""
     if uri is None:
         yield None
         return
-    url = sa.engine.make_url(uri)
-    name = f'{url.database or "mod_api_bench"}_{uuid.uuid4().hex[:8]}'
-    server = sa.create_engine(url.set(database=''), poolclass=sa.pool.NullPool)
-    with server.begin() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE `{name}`'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.begin() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS `{name}`'))
-        server.dispose()
+    with fresh_database(uri, 'bench_') as made:
+        yield made
 
 
 if __name__ == '__main__':

@@ -31,34 +31,14 @@ from mod_api import openapi
 from mod_api.auth import RUNS_READ, issue_token
 from mod_auth.models import User
 from run import create_app, db
+from tests.databases import \
+    fresh_database  # noqa: F401  (the tests import it from here)
 from tests.factories import Factory
 
 
 def is_mariadb(uri: str) -> bool:
     """Whether ``uri`` names a MySQL or MariaDB server."""
     return uri.startswith(('mysql', 'mariadb'))
-
-
-@contextlib.contextmanager
-def fresh_database(server_uri: str, purpose: str = '') -> Iterator[str]:
-    """Create an empty database of its own on the server ``server_uri`` names; drop it, and only it, afterwards.
-
-    The new name starts with the database the URI names (``mod_api_test`` when
-    it names none), so that a URI of ``.../mod_api_ci`` makes ``mod_api_ci_<hex>``:
-    the database the URI names is never written to, let alone dropped.
-    """
-    server = sa.make_url(server_uri)
-    base = re.sub(r'[^A-Za-z0-9_]', '_', server.database or 'mod_api_test')
-    name = f'{base}_{purpose}{uuid.uuid4().hex[:12]}'[-64:]
-    admin = sa.create_engine(server.set(database=''), poolclass=sa.pool.NullPool)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE `{name}`'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS `{name}`'))
-        admin.dispose()
 
 
 @pytest.fixture(scope='session')

@@ -77,7 +77,8 @@ def store(factory: Any, made: List[RegressionTestRecord], state: RunState, activ
                       'active': active[record.regression_id], 'description': 'generated'})
         for output in record.outputs:
             outputs.append({'id': output.output_id, 'regression_id': record.regression_id, 'correct': output.correct,
-                            'correct_extension': output.extension, 'expected_filename': output.filename, 'ignore': output.ignore})
+                            'correct_extension': output.extension, 'expected_filename': output.filename,
+                            'ignore': output.ignore})
             variants.extend({'regression_test_output_id': output.output_id, 'file_hashes': variant}
                             for variant in output.variants)
             if null_variants and _nullable(RegressionTestOutputFiles, 'file_hashes'):
