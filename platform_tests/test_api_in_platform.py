@@ -175,6 +175,14 @@ class ErrorTests:
         assert body(answer, 405)['code'] == 'method_not_allowed'
         assert 'GET' in answer.headers['Allow']
 
+    @pytest.mark.parametrize('method', ['TRACE', 'PROPFIND'])
+    def test_methods_the_router_refuses_are_json_too(self, client: Any, method: str) -> None:
+        from conftest import TOKEN
+        answer = client.open('/api/v1/runs', method=method, headers={'Authorization': f'Bearer {TOKEN}'})
+        assert body(answer, 405)['code'] == 'method_not_allowed'
+        assert 'GET' in answer.headers['Allow'] and method not in answer.headers['Allow']
+        assert 'X-RateLimit-Limit' in answer.headers and 'X-Request-Id' in answer.headers
+
     def test_the_platform_keeps_its_html_pages(self, client: Any) -> None:
         answer = client.get('/no-such-page-of-the-platform')
         assert answer.status_code == 404
