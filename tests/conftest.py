@@ -249,6 +249,28 @@ def mint(app: Flask, factory: Factory, user: Optional[User] = None, scopes: Sequ
     return token
 
 
+def seed_finished_run(uri: str) -> Tuple[int, int, str]:
+    """Create the tables on ``uri`` and one completed run whose one regression test passed; mint a token.
+
+    Returns the run's id, the regression test's id and the token. For the tests that serve
+    ``uri`` from another process or through a server of their own.
+    """
+    _create_tables(uri)
+    seeder = create_app(app_config(uri))
+    engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
+    with sa.orm.Session(engine) as session:
+        factory = Factory(session)
+        test = factory.regression_test()
+        run = factory.run()
+        factory.finished(run, test)
+        factory.commit()
+        made = run.id, test.id, mint(seeder, factory)
+    engine.dispose()
+    with seeder.app_context():
+        db.engine.dispose()
+    return made
+
+
 @pytest.fixture
 def api(app: Flask, client: FlaskClient, factory: Factory) -> Api:
     """The API as a maintainer with a valid ``runs:read`` token sees it."""

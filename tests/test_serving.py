@@ -24,11 +24,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 import sqlalchemy as sa
 
-from run import create_app, db
-from tests.conftest import (TEST_SECRET, MariaDBServer, _create_tables,
-                            app_config, free_port, fresh_database, mint, needs,
-                            stop, wait_until)
-from tests.factories import Factory
+from tests.conftest import (TEST_SECRET, MariaDBServer, free_port,
+                            fresh_database, needs, seed_finished_run, stop,
+                            wait_until)
 from tests.test_limits import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,19 +93,7 @@ def served(own_mariadb: MariaDBServer, module_redis: RedisServer,
     own_mariadb.ensure_running()
     folder = tmp_path_factory.mktemp('gunicorn')
     with fresh_database(own_mariadb.uri('mod_api_own'), 'serving_') as uri:
-        _create_tables(uri)
-        seeder = create_app(app_config(uri))
-        engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
-        with sa.orm.Session(engine) as session:
-            factory = Factory(session)
-            test = factory.regression_test()
-            run = factory.run()
-            factory.finished(run, test)
-            factory.commit()
-            run_id, token = run.id, mint(seeder, factory)
-        engine.dispose()
-        with seeder.app_context():
-            db.engine.dispose()
+        run_id, _, token = seed_finished_run(uri)
 
         environment = {name: value for name, value in os.environ.items()
                        if name != 'DATABASE_URI' and not name.startswith(('API_', 'GUNICORN'))}

@@ -24,10 +24,8 @@ from flask import Flask
 from mod_api import queries, timeouts
 from mod_api.models import AccessToken
 from run import create_app, db
-from tests.conftest import (Api, MariaDBServer, _create_tables, app_config,
-                            fresh_database, mint, platform_like_app,
-                            wait_until)
-from tests.factories import Factory
+from tests.conftest import (Api, MariaDBServer, app_config, fresh_database,
+                            platform_like_app, seed_finished_run, wait_until)
 
 BOUNDS = dict(API_DB_CONNECT_TIMEOUT=1, API_DB_READ_TIMEOUT=2, API_DB_WRITE_TIMEOUT=2, API_DB_STATEMENT_TIMEOUT=1,
               API_DB_LOCK_TIMEOUT=1, API_RATELIMIT_READS='20 per minute', API_RATELIMIT_UNAUTHENTICATED='3 per minute')
@@ -49,21 +47,7 @@ class World:
 @pytest.fixture
 def world(running_mariadb: MariaDBServer) -> Iterator[World]:
     with fresh_database(running_mariadb.uri('mod_api_own'), 'timeouts_') as uri:
-        _create_tables(uri)
-        seeder = create_app(app_config(uri))
-        engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
-        with sa.orm.Session(engine) as session:
-            factory = Factory(session)
-            test = factory.regression_test()
-            run = factory.run()
-            factory.finished(run, test)
-            factory.commit()
-            token = mint(seeder, factory)
-            made = World(uri, run.id, test.id, token)
-        engine.dispose()
-        with seeder.app_context():
-            db.engine.dispose()
-        yield made
+        yield World(uri, *seed_finished_run(uri))
         running_mariadb.ensure_running()  # so that the database can be dropped
 
 
