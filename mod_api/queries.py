@@ -324,7 +324,7 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
                       sa.type_coerce(_outputs.ignore, sa.Integer), _files.test_id, _files.expected, _files.got,
                       _variants.file_hashes, _outputs.correct_extension, _outputs.expected_filename)
     # One test's few outputs: reading the variants is cheaper than SQLite's index of all of them.
-    variant_of = unindexed(_variants.regression_test_output_id) if one else _variants.regression_test_output_id
+    variant_of = _variants.regression_test_output_id
     outputs = (
         sa.select(*output_columns[:STATUS_COLUMNS[1] if status_only else None])
         .select_from(RegressionTestOutput.__table__)

@@ -101,9 +101,11 @@ def regression_results(run_id: str) -> Response:
     state = run_state(run.last_status)
     filters = queries.ResultFilters(category=query.get('category'), tag=query.get('tag'))
     rows = queries.load_rows(g.db, run, filters)
-    # Statuses for every test, to filter and count; full verdicts for the page only.
-    selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs)
-                if 'status' not in query or status == query['status']]
+    # Statuses for every test when they filter (to count the matches); full verdicts for the page only.
+    if 'status' in query:
+        selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs) if status == query['status']]
+    else:
+        selected = [test[0] for test in rows.tests]
     page = selected[query['offset']:query['offset'] + query['limit']]
     verdicts = [classify(record, state) for record in queries.records(rows, page)]
     descriptions = queries.load_descriptions(g.db, page)
