@@ -168,7 +168,8 @@ def serve_demo(host: str = '127.0.0.1', port: int = 5000) -> None:
         sys.exit(f'run.py: {refusal}')
     base = f'http://{host}:{port}/api/v1'
     print(f'Demo database: {sa.make_url(app.config["DATABASE_URI"]).render_as_string(hide_password=True)}')
-    print(f'To mint more tokens: export API_JWT_SECRET={secret}; flask --app run api token create --user carol')
+    print(f'To mint more tokens: {"" if os.environ.get("API_JWT_SECRET") else f"export API_JWT_SECRET={secret}; "}'
+          f'{os.path.relpath(sys.executable)} -m flask --app run api token create --user carol')
     print(f'Token for "carol", valid 30 days:\n{token}\nTry:')
     for path in (f'/runs/{ids["completed_run"]}/summary', f'/runs/{ids["completed_run"]}/samples?status=fail',
                  f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}', f'/runs/{ids["testing_run"]}/summary',
