@@ -51,7 +51,7 @@ from mod_regression.models import (Category, RegressionTest,
                                    regressionTestLinkTable)
 from mod_sample.models import Tag, sample_tag_association
 from mod_test.models import (Fork, Test, TestProgress, TestResult,
-                             TestResultFile, TestType)
+                             TestResultFile, TestStatus, TestType)
 
 #: The host's session: ``g.db`` is a scoped session in the platform.
 DbSession = Union[Session, scoped_session]
@@ -249,6 +249,76 @@ def load_progress(session: DbSession, run_id: int) -> List[ProgressStep]:
         .where(TestProgress.test_id == run_id).order_by(TestProgress.id)).all()
     return [ProgressStep(status=_enum_value(row.status) or '', at=row.timestamp, message=row.message or '')
             for row in rows]
+
+
+#: The states of a finished run: it will not change any more.
+_FINISHED = (TestStatus.completed.value, TestStatus.canceled.value)
+
+
+def load_finished_runs(session: DbSession, filters: RunFilters, before_run_id: Optional[int],
+                       window: int) -> List[RunFacts]:
+    """Load the newest finished runs that match ``filters``, newest (highest id) first (one statement).
+
+    At most ``window`` runs whose last progress row is completed or
+    canceled, of ids below ``before_run_id`` when it is given.
+    """
+    conditions = _run_conditions(filters)
+    conditions.append(_progress(stored(TestProgress.status), newest=True).in_(_FINISHED))
+    if before_run_id is not None:
+        conditions.append(Test.id < before_run_id)
+    rows = session.execute(_runs().where(*conditions).order_by(Test.id.desc()).limit(window)).all()
+    return [_run_facts(row) for row in rows]
+
+
+#: The rules ``choose_base`` follows: a pull request against the tip of master, a commit against its branch's last.
+MASTER_TIP = 'master_tip'
+PREVIOUS_ON_BRANCH = 'previous_on_branch'
+
+
+@functools.lru_cache(maxsize=None)
+def _base_statement(pull_request: bool) -> sa.Select:
+    """Build, once per rule, the statement of ``choose_base``: the base run of run ``:run_id``, or no row.
+
+    A commit run of the platform ``:platform`` on branch master (for a pull
+    request) or ``:branch`` before the run (for a commit), the one with the
+    highest completed progress row, as the platform picks the tip of master.
+    Chosen by id first, in a subquery that reads only the runs and their
+    progress rows: the run's facts are then looked up for that run alone.
+    """
+    run, completed = Test.__table__.alias('base_run'), TestProgress.__table__.alias('base_completed')
+    run_id = sa.bindparam('run_id', type_=sa.Integer)
+    branch = sa.literal('master', sa.String) if pull_request else sa.bindparam('branch', type_=sa.String)
+    chosen = (
+        sa.select(run.c.id)
+        .join(completed, completed.c.test_id == run.c.id)
+        .where(stored(completed.c.status) == TestStatus.completed.value,
+               stored(run.c.test_type) == TestType.commit.value,
+               stored(run.c.platform) == sa.bindparam('platform', type_=sa.String),
+               exactly(run.c.branch) == branch,
+               run.c.id != run_id if pull_request else run.c.id < run_id)
+        .order_by(completed.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return _runs().where(Test.id == chosen)
+
+
+def choose_base(session: DbSession, run: RunFacts) -> Tuple[Optional[RunFacts], str]:
+    """Choose the run a comparison of ``run`` is made against, and say by which rule (one statement).
+
+    A pull-request run is compared with the tip of master (``master_tip``):
+    the commit run on branch master of the same platform whose completed
+    progress row is the newest. A commit run with the run before it on its
+    branch (``previous_on_branch``): the same, on the run's own branch,
+    among the runs of lower id. Never the run itself; None when there is no
+    such run.
+    """
+    rule = MASTER_TIP if run.is_pull_request else PREVIOUS_ON_BRANCH
+    parameters: Dict[str, Any] = {'run_id': run.run_id, 'platform': run.platform}
+    if not run.is_pull_request:
+        parameters['branch'] = run.branch
+    row = session.connection().execute(_base_statement(run.is_pull_request), parameters).first()
+    return (None if row is None else _run_facts(row)), rule
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ ignored outputs and accepted variants; ``load_finished_runs`` and
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -21,11 +22,13 @@ from mod_api.verdicts import run_state, statuses, tally
 from mod_regression.models import RegressionTest
 from mod_test.models import TestPlatform, TestStatus, TestType
 from run import db
-from tests.factories import Factory, sha
+from tests.factories import T0, Factory, sha
 
 PREPARED = (TestStatus.preparation,)
 TESTING = (TestStatus.preparation, TestStatus.testing)
 CANCELED = (TestStatus.preparation, TestStatus.canceled)
+# After every progress row the factory writes by default.
+LATER = T0 + datetime.timedelta(hours=1)
 
 
 def mixed_runs(factory: Factory) -> Tuple[Dict[str, int], Dict[str, int]]:
@@ -157,3 +160,122 @@ def test_no_runs_no_statement_and_no_test_one_statement(app, factory, statements
             loaded = queries.load_rows_of_runs(session, facts, regression_id=10 ** 6)
         assert len(seen) == 1
         assert all(rows.tests == [] and rows.outputs == [] for rows in loaded.values())
+
+
+# --- load_finished_runs -------------------------------------------------------------------------------------------
+
+COMPLETED = (TestStatus.preparation, TestStatus.testing, TestStatus.completed)
+
+
+def test_finished_runs_newest_first_in_a_window(app, factory, statements):
+    made = {
+        'completed': factory.run(),
+        'canceled': factory.run(CANCELED),
+        'testing': factory.run(TESTING),
+        'queued': factory.run(()),
+        'windows': factory.run(platform=TestPlatform.windows),
+        'pull request': factory.run(test_type=TestType.pull_request, pr_nr=7, branch='feature'),
+        'branch': factory.run(branch='feature'),
+        'Master': factory.run(branch='Master'),
+        # Canceled, then run again: its last row counts, it is not finished.
+        'restarted': factory.run((TestStatus.preparation, TestStatus.canceled, TestStatus.preparation)),
+        'latest': factory.run(),
+    }
+    factory.commit()
+    ids = {name: run.id for name, run in made.items()}
+    finished = [ids[name] for name in ('latest', 'Master', 'branch', 'pull request', 'windows', 'canceled',
+                                       'completed')]
+    with app.app_context():
+        session = db.session
+
+        def load(filters: RunFilters = RunFilters(), before: Any = None, window: int = 100) -> List[int]:
+            with statements() as seen:
+                runs = queries.load_finished_runs(session, filters, before, window)
+            assert len(seen) == 1
+            return [run.run_id for run in runs]
+
+        assert load() == finished
+        assert load(window=3) == finished[:3]
+        assert load(before=ids['branch']) == finished[3:]
+        assert load(before=ids['branch'], window=2) == finished[3:5]
+        assert load(before=ids['completed']) == []
+        assert load(RunFilters(platform='windows')) == [ids['windows']]
+        assert load(RunFilters(platform='linux'), window=2) == [ids['latest'], ids['Master']]
+        assert load(RunFilters(branch='master')) == [ids['latest'], ids['windows'], ids['canceled'], ids['completed']]
+        assert load(RunFilters(branch='feature')) == [ids['branch'], ids['pull request']]
+        assert load(RunFilters(pr_nr=7)) == [ids['pull request']]
+        assert load(RunFilters(commit_prefix=made['canceled'].commit[:10])) == [ids['canceled']]
+        assert load(RunFilters(commit_prefix=made['testing'].commit[:10])) == []
+        # The facts are load_run's.
+        runs = queries.load_finished_runs(session, RunFilters(), None, 2)
+        assert runs == [queries.load_run(session, ids['latest']), queries.load_run(session, ids['Master'])]
+
+
+# --- choose_base --------------------------------------------------------------------------------------------------
+
+def choose(app: Any, run_id: int, statements: Any) -> Tuple[Any, str]:
+    with app.app_context():
+        session = db.session
+        run = queries.load_run(session, run_id)
+        assert run is not None
+        with statements() as seen:
+            base, rule = queries.choose_base(session, run)
+        assert len(seen) == 1
+        return (None if base is None else base.run_id), rule
+
+
+def test_a_pull_request_without_a_completed_master_run_has_no_base(app, factory, statements):
+    factory.run(TESTING)  # master, unfinished
+    factory.run(CANCELED)
+    factory.run(branch='Master')  # not exactly master
+    factory.run(branch='feature')
+    factory.run(platform=TestPlatform.windows)
+    factory.run(test_type=TestType.pull_request, pr_nr=3)  # a pull request on master: not a commit run
+    pull_request = factory.run(test_type=TestType.pull_request, pr_nr=4)
+    factory.commit()
+    assert choose(app, pull_request.id, statements) == (None, 'master_tip')
+
+
+def test_a_pull_request_is_compared_with_the_tip_of_master(app, factory, statements):
+    tip = factory.run()
+    pull_request = factory.run(test_type=TestType.pull_request, pr_nr=4)
+    factory.run(TESTING)  # newer master run, unfinished: ignored
+    factory.run(test_type=TestType.pull_request, pr_nr=5)  # a completed pull request run: never a base
+    factory.run(platform=TestPlatform.windows)  # another platform
+    factory.run(branch='feature')
+    factory.commit()
+    assert choose(app, pull_request.id, statements) == (tip.id, 'master_tip')
+
+
+def test_the_newest_completed_progress_row_wins_over_the_highest_run_id(app, factory, statements):
+    slow = factory.run(TESTING)
+    quick = factory.run()
+    factory.progress(slow, TestStatus.completed, LATER)
+    pull_request = factory.run(test_type=TestType.pull_request, pr_nr=4)
+    factory.commit()
+    assert choose(app, pull_request.id, statements) == (slow.id, 'master_tip')
+    # A later row that is not "completed" takes nothing away: the platform looks at completed rows only.
+    factory.progress(slow, TestStatus.canceled, LATER)
+    factory.commit()
+    assert choose(app, pull_request.id, statements) == (slow.id, 'master_tip')
+    assert quick.id > slow.id
+
+
+def test_a_commit_is_compared_with_the_run_before_it_on_its_branch(app, factory, statements):
+    first = factory.run(branch='feature')
+    factory.commit()
+    assert choose(app, first.id, statements) == (None, 'previous_on_branch')
+    earlier = factory.run(branch='feature')
+    factory.run(branch='feature', platform=TestPlatform.windows)
+    factory.run(branch='Feature')
+    tip = factory.run()  # master
+    factory.run(branch='feature', test_type=TestType.pull_request, pr_nr=9)
+    factory.run(CANCELED, branch='feature')
+    factory.run(TESTING, branch='feature')
+    run = factory.run(branch='feature')  # completed: never its own base
+    factory.run(branch='feature')  # later: not before it
+    factory.commit()
+    assert choose(app, run.id, statements) == (earlier.id, 'previous_on_branch')
+    master = factory.run()
+    factory.commit()
+    assert choose(app, master.id, statements) == (tip.id, 'previous_on_branch')
