@@ -680,13 +680,10 @@ def _outputs_of_run(outputs: List[Sequence[Any]], scope: Set[int],
     A row counts for an output when it names that output of that test, as
     the join of ``load_rows`` has it.
     """
-    rows: List[Sequence[Any]] = []
-    for output in outputs:
-        if output[1] in scope:
-            row = reported.get(output[0])
-            rows.append(output if row is None or row[1] != output[1]
-                        else (*output[:4], row[4], row[5], row[6], *output[7:]))
-    return rows
+    row_of = reported.get
+    return [output if (row := row_of(output[0])) is None or row[1] != output[1]
+            else (*output[:4], row[4], row[5], row[6], *output[7:])
+            for output in outputs if output[1] in scope]
 
 
 @functools.lru_cache(maxsize=None)
