@@ -10,7 +10,10 @@ The statements per request:
 - the run (``load_run``): 1;
 - its regression tests (``load_rows``, ``load_records``): 2, tests with their
   results, then outputs with their rows and accepted variants;
-- what describes them (``load_descriptions``): 1, categories and tags.
+- what describes them (``load_descriptions``): 1, categories and tags;
+- many runs' tests at once (``load_rows_of_runs``): 2, whatever the number of
+  runs; the finished runs of a history (``load_finished_runs``): 1; the base
+  run of a comparison (``choose_base``): 1.
 
 A whole run's rows are many (two outputs per test, a 10,000-test run has
 30,000 rows): the statements are built once per shape, with bound
@@ -25,10 +28,11 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
-                    Tuple, Union, cast)
+                    Set, Tuple, Union, cast)
 
 import sqlalchemy as sa
 from sqlalchemy.engine.cursor import CursorFetchStrategy
@@ -47,7 +51,7 @@ from mod_regression.models import (Category, RegressionTest,
                                    regressionTestLinkTable)
 from mod_sample.models import Tag, sample_tag_association
 from mod_test.models import (Fork, Test, TestProgress, TestResult,
-                             TestResultFile, TestType)
+                             TestResultFile, TestStatus, TestType)
 
 #: The host's session: ``g.db`` is a scoped session in the platform.
 DbSession = Union[Session, scoped_session]
@@ -245,6 +249,76 @@ def load_progress(session: DbSession, run_id: int) -> List[ProgressStep]:
         .where(TestProgress.test_id == run_id).order_by(TestProgress.id)).all()
     return [ProgressStep(status=_enum_value(row.status) or '', at=row.timestamp, message=row.message or '')
             for row in rows]
+
+
+#: The states of a finished run: it will not change any more.
+_FINISHED = (TestStatus.completed.value, TestStatus.canceled.value)
+
+
+def load_finished_runs(session: DbSession, filters: RunFilters, before_run_id: Optional[int],
+                       window: int) -> List[RunFacts]:
+    """Load the newest finished runs that match ``filters``, newest (highest id) first (one statement).
+
+    At most ``window`` runs whose last progress row is completed or
+    canceled, of ids below ``before_run_id`` when it is given.
+    """
+    conditions = _run_conditions(filters)
+    conditions.append(_progress(stored(TestProgress.status), newest=True).in_(_FINISHED))
+    if before_run_id is not None:
+        conditions.append(Test.id < before_run_id)
+    rows = session.execute(_runs().where(*conditions).order_by(Test.id.desc()).limit(window)).all()
+    return [_run_facts(row) for row in rows]
+
+
+#: The rules ``choose_base`` follows: a pull request against the tip of master, a commit against its branch's last.
+MASTER_TIP = 'master_tip'
+PREVIOUS_ON_BRANCH = 'previous_on_branch'
+
+
+@functools.lru_cache(maxsize=None)
+def _base_statement(pull_request: bool) -> sa.Select:
+    """Build, once per rule, the statement of ``choose_base``: the base run of run ``:run_id``, or no row.
+
+    A commit run of the platform ``:platform`` on branch master (for a pull
+    request) or ``:branch`` before the run (for a commit), the one with the
+    highest completed progress row, as the platform picks the tip of master.
+    Chosen by id first, in a subquery that reads only the runs and their
+    progress rows: the run's facts are then looked up for that run alone.
+    """
+    run, completed = Test.__table__.alias('base_run'), TestProgress.__table__.alias('base_completed')
+    run_id = sa.bindparam('run_id', type_=sa.Integer)
+    branch = sa.literal('master', sa.String) if pull_request else sa.bindparam('branch', type_=sa.String)
+    chosen = (
+        sa.select(run.c.id)
+        .join(completed, completed.c.test_id == run.c.id)
+        .where(stored(completed.c.status) == TestStatus.completed.value,
+               stored(run.c.test_type) == TestType.commit.value,
+               stored(run.c.platform) == sa.bindparam('platform', type_=sa.String),
+               exactly(run.c.branch) == branch,
+               run.c.id != run_id if pull_request else run.c.id < run_id)
+        .order_by(completed.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return _runs().where(Test.id == chosen)
+
+
+def choose_base(session: DbSession, run: RunFacts) -> Tuple[Optional[RunFacts], str]:
+    """Choose the run a comparison of ``run`` is made against, and say by which rule (one statement).
+
+    A pull-request run is compared with the tip of master (``master_tip``):
+    the commit run on branch master of the same platform whose completed
+    progress row is the newest. A commit run with the run before it on its
+    branch (``previous_on_branch``): the same, on the run's own branch,
+    among the runs of lower id. Never the run itself; None when there is no
+    such run.
+    """
+    rule = MASTER_TIP if run.is_pull_request else PREVIOUS_ON_BRANCH
+    parameters: Dict[str, Any] = {'run_id': run.run_id, 'platform': run.platform}
+    if not run.is_pull_request:
+        parameters['branch'] = run.branch
+    row = session.connection().execute(_base_statement(run.is_pull_request), parameters).first()
+    return (None if row is None else _run_facts(row)), rule
 
 
 @dataclass(frozen=True)
@@ -474,6 +548,142 @@ def load_records(session: DbSession, run: RunFacts,
                  filters: ResultFilters = ResultFilters()) -> List[RegressionTestRecord]:
     """Load the run's regression tests in scope that pass ``filters``, in id order (two statements)."""
     return records(load_rows(session, run, filters))
+
+
+# --- Many runs at once: a page of the run list, the two runs of a comparison, a history --------------------------
+
+# The runs of ``load_rows_of_runs``: the customized ones, the others (their scopes differ), all of them; and the
+# regression tests in scope of any of them.
+_LISTED_RUNS: sa.BindParameter[List[int]] = sa.bindparam('listed_runs', expanding=True)
+_OTHER_RUNS: sa.BindParameter[List[int]] = sa.bindparam('other_runs', expanding=True)
+_ALL_RUNS: sa.BindParameter[List[int]] = sa.bindparam('runs', expanding=True)
+_SCOPE_TESTS: sa.BindParameter[List[int]] = sa.bindparam('tests', expanding=True)
+
+
+@functools.lru_cache(maxsize=None)
+def _tests_of_runs_statement(listed: bool, other: bool, one: bool, status_only: bool) -> sa.CompoundSelect:
+    """Build, once per shape, the first statement of ``load_rows_of_runs``: each run's tests in scope, with results.
+
+    Rows of the run's id, then the columns of ``load_rows``' tests (the same
+    layout), by run, then by test. A part for the customized runs
+    ``:listed_runs``, read from their lists (each listed test once), and one
+    for the other runs ``:other_runs``, each run beside every test, which
+    keeps a test that is active, or has a result (the join's), or that the
+    run reported an output for (looked up by key, per run and test, only for
+    the others). A part without runs is left out.
+    """
+    # The first column labelled, for the order of the union.
+    columns = (_tests.id.label('row_key'), _results.test_id, _results.exit_code, _results.expected_rc,
+               _tests.expected_rc, _results.runtime)[:STATUS_COLUMNS[0] if status_only else None]
+    only_one = [_tests.id == _ONE] if one else []
+    parts = []
+    if listed:
+        lists = (sa.select(_customized.test_id, _customized.regression_id).distinct()
+                 .where(_customized.test_id.in_(_LISTED_RUNS)).subquery('listed'))
+        parts.append(
+            sa.select(lists.c.test_id.label('run_id'), *columns)
+            .select_from(lists.join(RegressionTest.__table__, _tests.id == lists.c.regression_id)
+                         .outerjoin(TestResult.__table__, sa.and_(_results.test_id == lists.c.test_id,
+                                                                  _results.regression_test_id == _tests.id)))
+            .where(*only_one))
+    if other:
+        run, reported = Test.__table__.alias('scope_run'), TestResultFile.__table__.alias('scope_file')
+        parts.append(
+            sa.select(run.c.id.label('run_id'), *columns)
+            .select_from(run.join(RegressionTest.__table__, sa.true())
+                         .outerjoin(TestResult.__table__, sa.and_(_results.test_id == run.c.id,
+                                                                  _results.regression_test_id == _tests.id)))
+            .where(run.c.id.in_(_OTHER_RUNS), *only_one, sa.or_(
+                _tests.active == sa.true(), _results.test_id.isnot(None),
+                # The runs again: MariaDB may read the subquery's rows ahead, those of these runs only then.
+                sa.exists().where(reported.c.test_id.in_(_OTHER_RUNS), reported.c.test_id == run.c.id,
+                                  reported.c.regression_test_id == _tests.id))))
+    return sa.union_all(*parts).order_by(sa.literal_column('run_id'), sa.literal_column('row_key'))
+
+
+@functools.lru_cache(maxsize=None)
+def _outputs_of_runs_statement(one: bool, status_only: bool) -> sa.CompoundSelect:
+    """Build, once per shape, the second statement of ``load_rows_of_runs``: outputs once, then the runs' rows.
+
+    Both in ``load_rows``' output layout. The outputs of the tests ``:tests``
+    with their accepted variants, once for all runs, their row's columns
+    NULL; then every ``test_result_file`` row of the runs ``:runs`` (of
+    test ``:regression_id`` only, with ``one``), only its own columns set:
+    its output and test ids, the run's id, ``expected`` and ``got``. Each
+    run's rows are put together in Python: reading each output again for
+    each run would cost the database, and the driver, a join and a row per
+    run and output.
+    """
+    width = STATUS_COLUMNS[1] if status_only else None
+    none = sa.null()
+    # One test's few outputs: reading the variants is cheaper than SQLite's index of all of them.
+    variant_of = unindexed(_variants.regression_test_output_id) if one else _variants.regression_test_output_id
+    outputs = (
+        sa.select(*(_outputs.id, _outputs.regression_id, _outputs.correct, sa.type_coerce(_outputs.ignore, sa.Integer),
+                    none, none, none, _variants.file_hashes, _outputs.correct_extension,
+                    _outputs.expected_filename)[:width])
+        .select_from(RegressionTestOutput.__table__.outerjoin(RegressionTestOutputFiles.__table__,
+                                                              variant_of == _outputs.id))
+        .where(_outputs.regression_id == _ONE if one else _outputs.regression_id.in_(_SCOPE_TESTS)))
+    files = (
+        sa.select(*(_files.regression_test_output_id, _files.regression_test_id, none, none, _files.test_id,
+                    _files.expected, _files.got, none, none, none)[:width])
+        .where(_files.test_id.in_(_ALL_RUNS), *([_files.regression_test_id == _ONE] if one else [])))
+    return sa.union_all(outputs, files)
+
+
+def load_rows_of_runs(session: DbSession, runs: Sequence[RunFacts], regression_id: Optional[int] = None,
+                      status_only: bool = False) -> Dict[int, RunRows]:
+    """Load the regression tests in scope of each run and their outputs, for many runs at once (two statements).
+
+    Returns, by run id, for every run given, the rows that ``load_rows``
+    gives for that run alone with ``ResultFilters(regression_id=regression_id)``
+    and ``status_only``, in the same layouts and order, in lists (the
+    outputs too). One statement when no run has a test in scope, none for
+    no runs. The runs are those stored: the id of no stored run has no rows.
+    """
+    run_ids = sorted({run.run_id for run in runs})
+    if not run_ids:
+        return {}
+    listed = [run.run_id for run in runs if run.customized]
+    other = [run.run_id for run in runs if not run.customized]
+    parameters: Dict[str, Any] = {'listed_runs': listed, 'other_runs': other}
+    if regression_id is not None:
+        parameters['regression_id'] = regression_id
+    connection = session.connection()
+    statement = _tests_of_runs_statement(bool(listed), bool(other), regression_id is not None, status_only)
+    tests_of = {run_id: [row[1:] for row in rows] for run_id, rows in itertools.groupby(
+        _plain_rows(connection, statement, parameters, stream=False), operator.itemgetter(0))}
+    scope_of = {run_id: {test[0] for test in tests} for run_id, tests in tests_of.items()}
+    if not tests_of:
+        return {run_id: RunRows(tests=[], outputs=[]) for run_id in run_ids}
+    parameters.update(runs=sorted(tests_of), tests=sorted(set().union(*scope_of.values())))
+    outputs: List[Sequence[Any]] = []
+    reported: Dict[int, Dict[int, Sequence[Any]]] = defaultdict(dict)
+    for row in _plain_rows(connection, _outputs_of_runs_statement(regression_id is not None, status_only),
+                           parameters, stream=False):
+        if row[4] is None:
+            outputs.append(row)
+        else:
+            reported[row[4]][row[0]] = row
+    # Stable: an output's rows, one per accepted variant, stay in the order read, as in load_rows.
+    outputs.sort(key=operator.itemgetter(0))
+    return {run_id: RunRows(tests=tests_of.get(run_id, []),
+                            outputs=_outputs_of_run(outputs, scope_of.get(run_id, set()), reported.get(run_id, {})))
+            for run_id in run_ids}
+
+
+def _outputs_of_run(outputs: List[Sequence[Any]], scope: Set[int],
+                    reported: Dict[int, Sequence[Any]]) -> List[Sequence[Any]]:
+    """Put together one run's output rows: the outputs of its tests in scope, each with the run's row for it.
+
+    A row counts for an output when it names that output of that test, as
+    the join of ``load_rows`` has it.
+    """
+    row_of = reported.get
+    return [output if (row := row_of(output[0])) is None or row[1] != output[1]
+            else (*output[:4], row[4], row[5], row[6], *output[7:])
+            for output in outputs if output[1] in scope]
 
 
 @functools.lru_cache(maxsize=None)
