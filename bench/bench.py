@@ -1,9 +1,12 @@
 """Benchmark: each endpoint against the from-scratch limit, for runs of 100, 1,000 and 10,000 regression tests.
 
 Each size gets a fresh database (SQLite by default; ``--database-uri`` for
-MariaDB: a database of the benchmark's own on that server, dropped afterwards) holding one completed run:
+MariaDB: a database of the benchmark's own on that server, dropped afterwards) holding completed runs:
 every regression test has 2 outputs, a tenth of them accepted variants, and
-the results mix every status of a finished run.
+the results mix every status of a finished run. Run 1 is the one measured;
+runs 2 to 20 (2 only, at 10,000 tests) are copies whose outputs differ here
+and there (the comparison's run, the run list's page), and 200 more runs
+hold a few tests each (a history).
 
 The *limit* is what a summary cannot beat by much: the rows it needs fetched
 with the raw DB-API as tuples (no SQLAlchemy, no Flask, no token check), then
@@ -17,7 +20,8 @@ median and 95th percentile latency over ``--requests`` rounds through the
 Flask test client, the peak Python memory of one request, and the median
 beside the limit's as a ratio (for one result's detail, timed in requests of
 its own, beside the detail at the first size: it should not grow with the
-run). A size stops early after ``--seconds`` of rounds, so that a run stays
+run; for the comparison, the run list and the history, beside one summary of
+the same size). A size stops early after ``--seconds`` of rounds, so that a run stays
 within a few minutes. It asserts only that the limit counts as the summary
 does: tests check the rest.
 
@@ -67,17 +71,50 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def seed(connection: sa.Connection, size: int) -> None:
-    """Insert one completed run (id 1) of ``size`` regression tests, in bulk (enum columns bound as members)."""
+def add_run(connection: sa.Connection, run_id: int, size: int, test_ids: Optional[range] = None,
+            platform: Any = TestPlatform.linux, vary: int = 0) -> None:
+    """Insert a completed run with results for ``test_ids`` (default: all ``size``) of the seeded regression tests.
+
+    ``vary``: besides the mix of statuses, the tests whose id plus ``vary`` is a multiple of 7 produce another
+    output than in run 1 (so that two runs differ).
+    """
+    connection.execute(sa.insert(Test), [{'id': run_id, 'platform': platform, 'test_type': TestType.commit,
+                                          'token': sha(f't{run_id}'), 'fork_id': 1, 'branch': 'master',
+                                          'commit': sha(f'c{run_id}')[:40], 'pr_nr': 0}])
+    start = T0 + datetime.timedelta(hours=run_id)
+    connection.execute(sa.insert(TestProgress), [
+        {'test_id': run_id, 'status': status, 'timestamp': start + datetime.timedelta(minutes=index),
+         'message': status.value}
+        for index, status in enumerate((TestStatus.preparation, TestStatus.testing, TestStatus.completed))])
+    results: List[Dict[str, Any]] = []
+    files: List[Dict[str, Any]] = []
+    for test_id in test_ids or range(1, size + 1):
+        kind = test_id % 10  # 0-4 pass, 5 crash, 6 differs, 7 no output, 8 one output missing, 9 pass via variant
+        results.append({'test_id': run_id, 'regression_test_id': test_id, 'runtime': 100 + test_id % 900,
+                        'exit_code': 11 if kind == 5 else 0, 'expected_rc': 0})
+        for index in (0, 1):
+            output_id = 2 * test_id - 1 + index
+            if kind == 7 or (kind == 8 and index == 1):
+                continue
+            got = {6: sha(f'other {output_id}'), 9: sha(f'variant {output_id}')}.get(kind)
+            if vary and (test_id + vary) % 7 == 0:
+                got = sha(f'run {run_id} {output_id}')
+            files.append({'test_id': run_id, 'regression_test_id': test_id, 'regression_test_output_id': output_id,
+                          'expected': sha(f'baseline {output_id}'), 'got': got})
+    for table, rows in ((TestResult, results), (TestResultFile, files)):
+        for begin in range(0, len(rows), 5000):
+            connection.execute(sa.insert(table), rows[begin:begin + 5000])
+
+
+def seed(connection: sa.Connection, size: int, full_runs: int = 1, history_runs: int = 0) -> None:
+    """Insert ``size`` regression tests and completed runs of them, in bulk (enum columns bound as members).
+
+    Runs 1 to ``full_runs`` hold a result for every test (from run 2 on, some outputs differ from run 1's);
+    then ``history_runs`` more runs, on Windows, hold results for tests 1 to 10 only.
+    """
     connection.execute(sa.insert(User), [{'id': 1, 'name': 'bench', 'email': 'bench@example.org', 'password': '',
                                           'role': Role.admin}])
     connection.execute(sa.insert(Fork), [{'id': 1, 'github': 'https://github.com/CCExtractor/ccextractor.git'}])
-    connection.execute(sa.insert(Test), [{'id': 1, 'platform': TestPlatform.linux, 'test_type': TestType.commit,
-                                          'token': sha('t'), 'fork_id': 1, 'branch': 'master',
-                                          'commit': sha('c')[:40], 'pr_nr': 0}])
-    connection.execute(sa.insert(TestProgress), [
-        {'test_id': 1, 'status': status, 'timestamp': T0 + datetime.timedelta(minutes=index), 'message': status.value}
-        for index, status in enumerate((TestStatus.preparation, TestStatus.testing, TestStatus.completed))])
     connection.execute(sa.insert(Category), [{'id': i, 'name': f'category {i}', 'description': ''} for i in (1, 2, 3)])
     connection.execute(sa.insert(Tag), [{'id': i, 'name': f'tag {i}', 'description': ''} for i in (1, 2, 3, 4)])
     samples = max(1, size // 2)
@@ -88,35 +125,28 @@ def seed(connection: sa.Connection, size: int) -> None:
     tests: List[Dict[str, Any]] = []
     outputs: List[Dict[str, Any]] = []
     variants: List[Dict[str, Any]] = []
-    results: List[Dict[str, Any]] = []
-    files: List[Dict[str, Any]] = []
     links: List[Dict[str, Any]] = []
     for test_id in range(1, size + 1):
-        kind = test_id % 10  # 0-4 pass, 5 crash, 6 differs, 7 no output, 8 one output missing, 9 pass via variant
         tests.append({'id': test_id, 'sample_id': 1 + test_id % samples, 'command': '-autoprogram -out=srt',
                       'input_type': InputType.file, 'output_type': OutputType.file, 'expected_rc': 0,
                       'active': True,
                       'description': ''})
         links.append({'regression_id': test_id, 'category_id': 1 + test_id % 3})
-        results.append({'test_id': 1, 'regression_test_id': test_id, 'runtime': 100 + test_id % 900,
-                        'exit_code': 11 if kind == 5 else 0, 'expected_rc': 0})
         for index in (0, 1):
             output_id = 2 * test_id - 1 + index
-            correct = sha(f'baseline {output_id}')
-            outputs.append({'id': output_id, 'regression_id': test_id, 'correct': correct,
+            outputs.append({'id': output_id, 'regression_id': test_id, 'correct': sha(f'baseline {output_id}'),
                             'correct_extension': '.srt', 'expected_filename': 'out.srt', 'ignore': False})
-            if kind == 9:
+            if test_id % 10 == 9:
                 variants.append({'regression_test_output_id': output_id, 'file_hashes': sha(f'variant {output_id}')})
-            if kind == 7 or (kind == 8 and index == 1):
-                continue
-            got = {6: sha(f'other {output_id}'), 9: sha(f'variant {output_id}')}.get(kind)
-            files.append({'test_id': 1, 'regression_test_id': test_id, 'regression_test_output_id': output_id,
-                          'expected': correct, 'got': got})
     for table, rows in ((RegressionTest, tests), (regressionTestLinkTable, links),
-                        (RegressionTestOutput, outputs), (RegressionTestOutputFiles, variants),
-                        (TestResult, results), (TestResultFile, files)):
+                        (RegressionTestOutput, outputs), (RegressionTestOutputFiles, variants)):
         for start in range(0, len(rows), 5000):
             connection.execute(sa.insert(table), rows[start:start + 5000])
+    for run_id in range(1, full_runs + 1):
+        add_run(connection, run_id, size, vary=run_id - 1)
+    for run_id in range(full_runs + 1, full_runs + history_runs + 1):
+        add_run(connection, run_id, size, test_ids=range(1, min(size, 10) + 1), platform=TestPlatform.windows,
+                vary=run_id)
 
 
 # The limit's two statements: the run's tests in scope with their results, then their outputs with their rows
@@ -232,17 +262,31 @@ def timed(call: Callable[[], Any]) -> float:
 
 
 DETAIL = 'regression result'
+#: Runs of every size besides run 1: full copies (the comparison's base, the run list's page), and the short runs a
+#: history reads.
+HISTORY_RUNS = 200
+
+
+def full_runs(size: int) -> int:
+    """Runs holding a result for every test: a page of 20 up to 1,000 tests, 2 (a comparison) beyond."""
+    return 20 if size <= 1000 else 2
 
 
 def endpoints(size: int) -> List[Tuple[str, str]]:
     """The endpoints measured, by name, for a run of ``size`` tests."""
     return [('summary', '/api/v1/runs/1/summary'),
-            (DETAIL, f'/api/v1/runs/1/samples/{size // 2 + 6}'),
+            (DETAIL, f'/api/v1/runs/2/samples/{size // 2 + 6}'),  # with one earlier run to look back at
             ('results, page of 100', '/api/v1/runs/1/samples?limit=100'),
             ('failed results, page 100', '/api/v1/runs/1/samples?status=fail&limit=100'),
             ('passed, 2nd page of 100', '/api/v1/runs/1/samples?status=pass&limit=100&offset=100'),
             ('category results, page 100', '/api/v1/runs/1/samples?category=category%201&limit=100'),
-            ('runs list', '/api/v1/runs')]
+            ('comparison of 2 runs', '/api/v1/runs/2/comparison?base=1'),
+            (f'runs list, {full_runs(size)} runs', f'/api/v1/runs?platform=linux&limit={full_runs(size)}'),
+            (f'history, {HISTORY_RUNS} runs', '/api/v1/regression-tests/6/history?platform=windows')]
+
+
+#: The answers measured against one summary of the same size rather than against the limit.
+BESIDE_SUMMARY = ('comparison', 'runs list', 'history')
 
 
 def bench_size(app: Any, size: int, rounds: int, seconds: float, first_detail: Optional[float],
@@ -253,7 +297,7 @@ def bench_size(app: Any, size: int, rounds: int, seconds: float, first_detail: O
         with engine.begin() as connection:
             Base.metadata.drop_all(connection)
             Base.metadata.create_all(connection)
-            seed(connection, size)
+            seed(connection, size, full_runs(size), HISTORY_RUNS)
         token, _ = issue_token(db.session(), db.session.get_one(User, 1), [RUNS_READ], datetime.timedelta(days=1))
         db.session.commit()
         db.session.remove()
@@ -298,8 +342,8 @@ def bench_size(app: Any, size: int, rounds: int, seconds: float, first_detail: O
         if name == DETAIL:
             detail = median
             ratio = f'{median / (first_detail or median):.2f} x first'
-        elif name == 'runs list':
-            ratio = ''
+        elif name.startswith(BESIDE_SUMMARY):
+            ratio = f'{median / statistics.median(timings["summary"]):.2f} x summ.'
         else:
             ratio = f'{median / reference:.2f} x limit'
         lines.append(f'{size:>6}  {name:<26}  {statement_count:>10}  {median:>9.1f}  '

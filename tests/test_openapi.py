@@ -298,7 +298,8 @@ SUMMARY = {'run_id': 1, 'total_samples': 1, 'pass_count': 1, 'fail_count': 0, 's
 RESULT = {'run_id': 1, 'sample_id': 1, 'regression_id': 1, 'category': 'DVB', 'command': '-out=srt',
           'status': 'pass', 'runtime_ms': 10, 'exit_code': 0, 'expected_exit_code': 0, 'result_message': 'ok',
           'tags': ['mpeg'], 'outputs': [{'output_id': 1, 'status': 'match', 'expected_hash': sha('a'),
-                                         'actual_hash': sha('a')}]}
+                                         'actual_hash': sha('a')}],
+          'failing_since': None, 'last_passed_in': {'run_id': 1, 'at': '2026-11-01T12:00:00Z'}}
 NOT_FOUND = {'code': 'not_found', 'message': 'No such resource in the API.', 'details': {}}
 
 
