@@ -52,7 +52,7 @@ def sha(text: str) -> str:
 
 def _progress(session: Session, run: Test, *steps: EnumSymbol) -> None:
     for minutes, status in enumerate(steps):
-        at = START + datetime.timedelta(minutes=7 * minutes)
+        at = START + datetime.timedelta(hours=run.id - 1, minutes=7 * minutes)  # each run an hour after the last
         session.add(TestProgress(test_id=run.id, status=status, timestamp=at, message=f'{status.value.capitalize()}.'))
 
 
@@ -235,16 +235,18 @@ def seed(session: Session, repository: Optional[str] = None) -> Dict[str, int]:
     reported(done, t[0], 0)
     result(done, t[1])
     reported(done, t[1], 0, got=variant)
+    cut_short = files.put(_srt(CUES[:3])[:-30], '.srt')  # what a crash leaves of the output
     result(done, t[2], exit_code=-11, runtime=35)
-    reported(done, t[2], 0, got=files.put(_srt(CUES[:3])[:-30], '.srt'))  # cut short by the crash
+    reported(done, t[2], 0, got=cut_short)
     result(done, t[3])
     reported(done, t[3], 0)
     reported(done, t[3], 1, got=ttml_differs)
     result(done, t[4], runtime=800)
     result(done, t[5])
     reported(done, t[5], 0)
+    unjudged = files.put(_srt(CUES[:2]), '.srt')  # test 7's output, which has no baseline to be judged by
     result(done, t[6])
-    reported(done, t[6], 0, got=files.put(_srt(CUES[:2]), '.srt'))
+    reported(done, t[6], 0, got=unjudged)
     result(done, t[8])
     reported(done, t[8], 0)
     reported(done, t[8], 1, got=sha('ignored'))
@@ -279,6 +281,43 @@ def seed(session: Session, repository: Optional[str] = None) -> Dict[str, int]:
 
     # Run 5: queued.
     new_run(5, TestPlatform.windows, TestType.commit, branch='master')
+
+    # Run 6: the next completed master run on Linux: test 5 now passes, the other failures fail as in run 1.
+    master = new_run(6, TestPlatform.linux, TestType.commit)
+    _progress(session, master, TestStatus.preparation, TestStatus.testing, TestStatus.completed)
+    for test in (t[0], t[4], t[8]):
+        result(master, test)
+        for index in range(len(outputs_of[test.id])):
+            reported(master, test, index)
+    result(master, t[1])
+    reported(master, t[1], 0, got=variant)
+    result(master, t[2], exit_code=-11, runtime=35)
+    reported(master, t[2], 0, got=cut_short)
+    result(master, t[3])
+    reported(master, t[3], 0)
+    reported(master, t[3], 1, got=ttml_differs)
+    result(master, t[5])
+    reported(master, t[5], 0)
+    result(master, t[6])
+    reported(master, t[6], 0, got=unjudged)
+
+    # Run 7: a completed pull request on Linux, compared with run 6 (the master run completed last): it breaks
+    # test 1, fixes test 4, fails test 3 and test 7 as master does, and test 6 differently.
+    pull_request = new_run(7, TestPlatform.linux, TestType.pull_request, pr_nr=1650, branch='fix-608', fork_id=2)
+    _progress(session, pull_request, TestStatus.preparation, TestStatus.testing, TestStatus.completed)
+    result(pull_request, t[0])
+    reported(pull_request, t[0], 0, got=files.put(late, '.srt'))
+    for test in (t[3], t[4], t[8]):
+        result(pull_request, test)
+        for index in range(len(outputs_of[test.id])):
+            reported(pull_request, test, index)
+    result(pull_request, t[1])
+    reported(pull_request, t[1], 0, got=variant)
+    result(pull_request, t[2], exit_code=-11, runtime=35)
+    reported(pull_request, t[2], 0, got=cut_short)
+    result(pull_request, t[5])
+    result(pull_request, t[6])
+    reported(pull_request, t[6], 0, got=unjudged)
     session.commit()
     build = ['Cloning into \'ccextractor\'...', 'cmake ../src -DWITH_OCR=ON', '[100%] Built target ccextractor']
     ran = [f'Running regression test {test.id}: ccextractor {test.command}' for test in t[:9]]
@@ -286,4 +325,5 @@ def seed(session: Session, repository: Optional[str] = None) -> Dict[str, int]:
                         'Done: 9 tests.'])
     files.log(canceled.id, [*build, *ran[:2], 'Canceled: the VM was stopped.'])
     return {'completed_run': done.id, 'testing_run': testing.id, 'failing_test': t[3].id,
+            'master_run': master.id, 'pull_request_run': pull_request.id, 'crashing_test': t[2].id,
             'differing_output': outputs_of[t[3].id][1].id, 'account': maintainer.id}

@@ -173,7 +173,8 @@ def serve_demo(host: str = '127.0.0.1', port: int = 5000) -> None:
     print(f'Token for "carol", valid 30 days:\n{token}\nTry:')
     for path in (f'/runs/{ids["completed_run"]}/summary', f'/runs/{ids["completed_run"]}/samples?status=fail',
                  f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}', f'/runs/{ids["testing_run"]}/summary',
-                 '/runs?state=completed'):
+                 '/runs?state=completed', f'/runs/{ids["pull_request_run"]}/comparison',
+                 f'/regression-tests/{ids["crashing_test"]}/history?platform=linux&branch=master'):
         print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}{path}'")
     diff = f'/runs/{ids["completed_run"]}/samples/{ids["failing_test"]}/outputs/{ids["differing_output"]}/diff'
     print(f"  curl -s -H 'Authorization: Bearer {token}' -H 'Accept: text/x-diff' '{base}{diff}'")

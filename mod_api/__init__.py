@@ -23,7 +23,7 @@ from flask import Response, g, request
 from flask.blueprints import BlueprintSetupState
 
 from mod_api import (cli, cors, errors, limits, logs, outputs,  # noqa: F401
-                     routes, settings, timeouts)
+                     regression_tests, routes, settings, timeouts)
 from mod_api.blueprint import mod_api
 
 __all__ = ['mod_api']

@@ -158,3 +158,24 @@ def counts(compared: Iterable[Tuple[int, Kind]]) -> Dict[Kind, int]:
     for _, each in compared:
         by_kind[each] += 1
     return by_kind
+
+
+def base_reason(rule: str, platform: str, branch: str, base_run_id: Optional[int]) -> str:
+    """Say in one sentence which base run a comparison uses (``base_run_id``; None: there is none) and why.
+
+    ``rule``: ``given`` (asked for), ``master_tip`` (a pull-request run: the
+    platform's own choice for its pull-request comments) or
+    ``previous_on_branch`` (a commit run: the one before it on its branch).
+    """
+    if rule == 'given':
+        return f'Run {base_run_id}, given as the base parameter.'
+    if rule == 'master_tip':
+        what = f'commit run on branch master for {platform}'
+        if base_run_id is None:
+            return f'No completed {what}: every test is no_reference.'
+        return (f'Run {base_run_id}, the {what} completed last: the base the platform compares pull requests '
+                'with.')
+    what = f'earlier commit run on branch {branch} for {platform}'
+    if base_run_id is None:
+        return f'No completed {what}: every test is no_reference.'
+    return f'Run {base_run_id}, the {what} completed last.'

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Dict, List, Literal, Optional, Protocol, Sequence
+from typing import (Any, Dict, Iterable, List, Literal, Optional, Protocol,
+                    Sequence, Tuple)
 
-from mod_api.comparison import Produced, Side
-from mod_api.verdicts import Status
+from mod_api.comparison import Produced, Side, sides
+from mod_api.verdicts import RunState, Status
 
 #: A status reduced to what a streak follows: 'pass' or 'fail' (None: no verdict).
 Outcome = Literal['pass', 'fail']
@@ -186,3 +187,19 @@ def last_passed_in(earlier: Sequence[Entry]) -> Optional[RunPoint]:
     """Return the newest run of ``earlier`` (newest first) in which the test passed, or None."""
     entry = last_pass(earlier)
     return None if entry is None else RunPoint(run_id=entry.run_id, at=entry.finished_at)
+
+
+def entries(runs: Iterable[Tuple[int, Optional[datetime.datetime], RunState, Sequence[Any], Iterable[Any]]],
+            regression_id: int) -> List[Entry]:
+    """Make a regression test's entries from its rows in each run, in the order given (newest first).
+
+    Each run as (run id, finished at, state, its ``tests`` rows, its
+    ``outputs`` rows), the rows as ``comparison.sides`` reads them; a run
+    whose rows do not hold the test (not in its scope) has no entry.
+    """
+    made = []
+    for run_id, finished_at, state, tests, outputs in runs:
+        side = sides(state, tests, outputs).get(regression_id) if tests else None
+        if side is not None:
+            made.append(Entry.of(run_id, finished_at, side))
+    return made

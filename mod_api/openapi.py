@@ -80,7 +80,8 @@ def _operation(summary: str, description: str, ok: str, body: Type[Schema],
         {'in': 'path', 'name': name, 'required': True, 'schema': dict(_ANY_ID if any_run_id else _ID),
          'description': {'run_id': 'Numeric run ID',
                          'sample_id': 'Numeric sample or regression result ID: the regression test\'s id (a '
-                                      'run holds one result per regression test)'}[name]}
+                                      'run holds one result per regression test)',
+                         'regression_id': 'Numeric regression test ID'}[name]}
         for name in path_ids]
     if query is not None:
         parameters.append({'in': 'query', 'schema': query})
@@ -130,7 +131,9 @@ def _links(run_id: str, *operations: str) -> Dict[str, Any]:
 # The operationId of each GET, which the links name.
 _OPERATION_IDS = {'/runs': 'ListRuns', '/runs/{run_id}': 'GetRun', '/runs/{run_id}/summary': 'GetRunSummary',
                   '/runs/{run_id}/samples': 'ListRegressionResults',
-                  '/runs/{run_id}/samples/{sample_id}': 'GetRegressionResult', '/openapi.json': 'GetOpenApiDocument'}
+                  '/runs/{run_id}/samples/{sample_id}': 'GetRegressionResult', '/openapi.json': 'GetOpenApiDocument',
+                  '/runs/{run_id}/comparison': 'CompareRun',
+                  '/regression-tests/{regression_id}/history': 'GetRegressionTestHistory'}
 
 
 def build(url_prefix: str) -> Dict[str, Any]:
@@ -168,8 +171,24 @@ def build(url_prefix: str) -> Dict[str, Any]:
     spec.path('/runs/{run_id}/samples/{sample_id}', operations=_operation(
         'Get full details for a regression test result in a run',
         'sample_id is the regression test\'s id; the response repeats it as regression_id and gives the media '
-        'sample\'s id as sample_id.', 'Regression test result details', schemas.RegressionResultSchema,
+        'sample\'s id as sample_id. failing_since and last_passed_in follow the test over earlier finished runs '
+        '(only here, not in lists).', 'Regression test result details', schemas.RegressionResultDetailSchema,
         ('run_id', 'sample_id')))
+    spec.path('/runs/{run_id}/comparison', operations=_operation(
+        'Compare a run with a base run',
+        'Every regression test of the run\'s scope beside its result in a base run: what the run broke, fixed, '
+        'failed the same way or differently. Without base, the base is the one the platform would choose: for a '
+        'pull-request run the commit run on master of the same platform completed last, for a commit run the '
+        'earlier commit run of its branch and platform completed last. The verdicts themselves stay absolute.',
+        'The comparison', schemas.ComparisonSchema, ('run_id',), query=schemas.ComparisonQuerySchema,
+        links={'GetRegressionResult': {'operationId': 'GetRegressionResult', 'parameters': {
+            'run_id': '$request.path.run_id', 'sample_id': '$response.body#/data/0/regression_id'}}}))
+    spec.path('/regression-tests/{regression_id}/history', operations=_operation(
+        'Get the history of a regression test',
+        'The test\'s status and message in each finished run (completed or canceled) whose scope holds it, newest '
+        'first, among the newest API_HISTORY_WINDOW finished runs matching the filters; with its current streak, '
+        'its last pass and how often it flipped between pass and fail.', 'The history', schemas.HistorySchema,
+        ('regression_id',), query=schemas.HistoryQuerySchema))
     document = {'summary': 'This document', 'security': [],
                 'responses': {'200': {'description': 'The OpenAPI document', 'headers': _RATE_HEADERS,
                                       'content': {'application/json': {'schema': {'type': 'object'}}}},

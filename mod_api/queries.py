@@ -155,6 +155,7 @@ class RunFilters:
     branch: Optional[str] = None
     commit_prefix: Optional[str] = None
     pr_nr: Optional[int] = None
+    commits_only: bool = False  # runs of commits only, no pull-request runs
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,8 @@ def _run_conditions(filters: RunFilters) -> List[sa.ColumnElement]:
         conditions.append(Test.commit.like(f'{filters.commit_prefix.lower()}%'))
     if filters.pr_nr is not None:
         conditions.append(sa.and_(stored(Test.test_type) == TestType.pull_request.value, Test.pr_nr == filters.pr_nr))
+    if filters.commits_only:
+        conditions.append(stored(Test.test_type) == TestType.commit.value)
     if filters.state is not None:
         last = _progress(stored(TestProgress.status), newest=True)
         conditions.append(last.is_(None) if filters.state == 'queued' else last == filters.state)

@@ -6,25 +6,29 @@ per regression test, and one media sample can have several regression tests.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, TypeVar, cast
+from typing import Any, Callable, Dict, Optional, TypeVar, cast
 
 from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from mod_api import logs, openapi, queries
+from mod_api import comparison, history, logs, openapi, queries
 from mod_api.auth import RUNS_READ, account_if_any, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.limits import limited, preflight
 from mod_api.responses import conditional_json, json_response
-from mod_api.schemas import (NoQuerySchema, RegressionResultListQuerySchema,
+from mod_api.schemas import (ComparisonQuerySchema, NoQuerySchema,
+                             RegressionResultListQuerySchema,
                              RegressionResultPathSchema, RunListQuerySchema,
-                             RunPathSchema, dump_regression_result,
+                             RunPathSchema, dump_comparison,
+                             dump_regression_result,
+                             dump_regression_result_detail,
                              dump_regression_result_list, dump_run_detail,
                              dump_run_list, dump_run_summary, parse_path,
                              parse_query, run_item, storable_id)
-from mod_api.verdicts import classify, run_state, statuses, tally
+from mod_api.settings import current as current_settings
+from mod_api.verdicts import Counts, classify, run_state, statuses, tally
 
 View = TypeVar('View', bound=Callable[..., Any])
 
@@ -55,6 +59,22 @@ def _finished(run: queries.RunFacts) -> bool:
     return run_state(run.last_status).finished
 
 
+def _tally(run: queries.RunFacts, rows: queries.RunRows) -> Counts:
+    return tally(run_state(run.last_status), rows.tests, rows.outputs)
+
+
+def finished_at(run: queries.RunFacts) -> Any:
+    """When the run finished (its last progress row), or None while it has not."""
+    return run.last_progress_at if _finished(run) else None
+
+
+def same_line(run: queries.RunFacts) -> queries.RunFilters:
+    """Name the runs a result is followed over: same platform and branch; for a pull request, the same one."""
+    if run.is_pull_request:
+        return queries.RunFilters(platform=run.platform, pr_nr=run.pr_nr)
+    return queries.RunFilters(platform=run.platform, branch=run.branch, commits_only=True)
+
+
 @get_route('/runs')
 @token_required(RUNS_READ)
 def runs() -> Response:
@@ -64,7 +84,8 @@ def runs() -> Response:
                                  branch=query.get('branch'), commit_prefix=query.get('commit'),
                                  pr_nr=query.get('pr'))
     page, total = queries.load_runs(g.db, filters, query['limit'], query['offset'])
-    items = [run_item(run, _links(run.run_id)) for run in page]
+    rows = queries.load_rows_of_runs(g.db, page, status_only=True)
+    items = [run_item(run, _links(run.run_id), _tally(run, rows[run.run_id])) for run in page]
     return conditional_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
 
 
@@ -76,7 +97,8 @@ def run_detail(run_id: str) -> Response:
     parse_query(NoQuerySchema(), request.args)
     run = run_or_404(path['run_id'])
     progress = queries.load_progress(g.db, run.run_id)
-    return conditional_json(dump_run_detail(run_item(run, _links(run.run_id)), progress), _finished(run))
+    counts = _tally(run, queries.load_rows(g.db, run, status_only=True))
+    return conditional_json(dump_run_detail(run_item(run, _links(run.run_id), counts), progress), _finished(run))
 
 
 @get_route('/runs/<run_id>/summary')
@@ -127,7 +149,61 @@ def regression_result(run_id: str, sample_id: str) -> Response:
         raise not_found('sample', path['sample_id'], run_id=run.run_id)
     verdict = classify(records[0], run_state(run.last_status))
     description = queries.load_descriptions(g.db, [verdict.regression_id])[verdict.regression_id]
-    return conditional_json(dump_regression_result(run.run_id, verdict, description), _finished(run))
+    # Since when: the same test in the earlier finished runs of the same line (a bounded window of them).
+    earlier = queries.load_finished_runs(g.db, same_line(run), run.run_id, current_settings().history_window)
+    rows = queries.load_rows_of_runs(g.db, earlier, regression_id=verdict.regression_id, status_only=True)
+    entries = history.entries(((other.run_id, finished_at(other), run_state(other.last_status),
+                                rows[other.run_id].tests, rows[other.run_id].outputs) for other in earlier),
+                              verdict.regression_id)
+    current = history.Entry(run.run_id, finished_at(run), verdict.status)
+    payload = dump_regression_result_detail(dump_regression_result(run.run_id, verdict, description),
+                                            history.failing_since(verdict.status, current, entries),
+                                            history.last_passed_in(entries))
+    return conditional_json(payload, _finished(run))
+
+
+@get_route('/runs/<run_id>/comparison')
+@token_required(RUNS_READ)
+def run_comparison(run_id: str) -> Response:
+    """Every regression test of a run against a base run: what the run broke, fixed, or left as it was."""
+    path = parse_path(RunPathSchema(), {'run_id': run_id})
+    query = parse_query(ComparisonQuerySchema(), request.args)
+    run = run_or_404(path['run_id'])
+    if 'base' in query:
+        base: Optional[queries.RunFacts] = run_or_404(query['base'])
+        rule = 'given'
+    else:
+        base, rule = queries.choose_base(g.db, run)
+    rows = queries.load_rows_of_runs(g.db, [run] if base is None or base.run_id == run.run_id else [run, base])
+    state = run_state(run.last_status)
+    here = comparison.sides(state, rows[run.run_id].tests, rows[run.run_id].outputs)
+    there = None
+    if base is not None:
+        base_state = run_state(base.last_status)
+        there = comparison.sides(base_state, rows[base.run_id].tests, rows[base.run_id].outputs)
+    compared = comparison.compare(here, there)
+    selected = [(rid, kind) for rid, kind in compared if 'kind' not in query or kind.value == query['kind']]
+    page = selected[query['offset']:query['offset'] + query['limit']]
+    ids = [rid for rid, _ in page]
+    verdicts = {record.regression_id: classify(record, state) for record in queries.records(rows[run.run_id], ids)}
+    base_verdicts = {} if base is None else {
+        record.regression_id: classify(record, base_state) for record in queries.records(rows[base.run_id], ids)}
+    items = []
+    for rid, kind in page:
+        mine, theirs = verdicts[rid], base_verdicts.get(rid)
+        items.append({
+            'regression_id': rid, 'kind': kind.value, 'status': mine.status.value,
+            'base_status': None if theirs is None else theirs.status.value,
+            'message': mine.message, 'base_message': None if theirs is None else theirs.message,
+            'links': {'result': url_for('mod_api.regression_result', run_id=run.run_id, sample_id=rid),
+                      'base_result': None if theirs is None or base is None else url_for(
+                          'mod_api.regression_result', run_id=base.run_id, sample_id=rid)}})
+    base_id = None if base is None else base.run_id
+    answer_base = {'run_id': base_id, 'rule': rule,
+                   'reason': comparison.base_reason(rule, run.platform, run.branch, base_id)}
+    payload = dump_comparison(run.run_id, answer_base, comparison.counts(compared), items, query['limit'],
+                              query['offset'], len(selected))
+    return conditional_json(payload, state.finished and (base is None or _finished(base)))
 
 
 @get_route('/openapi.json')

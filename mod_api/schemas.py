@@ -15,10 +15,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
 
 from mod_api import links as links_of
+from mod_api.comparison import KIND_ORDER, Kind
 from mod_api.errors import ApiError
+from mod_api.history import RunPoint, Streak
 from mod_api.queries import Description, ProgressStep, RunFacts
-from mod_api.verdicts import (Counts, Status, Verdict, duration_ms, run_state,
-                              triggered_by)
+from mod_api.verdicts import (CONCLUSIONS, Counts, Status, Verdict, conclusion,
+                              duration_ms, run_state, triggered_by)
 
 # The platform's INTEGER columns are signed 32-bit (MariaDB's INT).
 MAX_ID = 2147483647
@@ -281,6 +283,20 @@ class PaginationSchema(Schema):
         'description': 'Items matching the filters, over all pages.'})
 
 
+class RunCountsSchema(Schema):
+    """A run's regression tests counted by status, as its summary counts them."""
+
+    total_samples = fields.Integer(required=True)
+    pass_count = fields.Integer(required=True)
+    fail_count = fields.Integer(required=True)
+    skipped_count = fields.Integer(required=True)
+    missing_output_count = fields.Integer(required=True)
+    error_count = fields.Integer(required=True, metadata={
+        'description': 'Tests whose exit code differs from the expected one (also counted as fail or missing_output).'})
+    running_count = fields.Integer(required=True)
+    not_started_count = fields.Integer(required=True)
+
+
 class RunLinksSchema(Schema):
     """Where to read more about a run."""
 
@@ -308,6 +324,11 @@ class RunSchema(Schema):
         'format': 'date-time', 'description': 'Time of the last progress row once completed or canceled.'})
     links = fields.Nested(RunLinksSchema, required=True)
     html_url = fields.String(metadata={'description': 'The run\'s page on the platform.'})
+    counts = fields.Nested(RunCountsSchema, required=True, metadata={
+        'description': 'The run\'s regression tests by status: the counts of its summary.'})
+    conclusion = fields.String(required=True, validate=validate.OneOf(CONCLUSIONS), metadata={
+        'description': 'How the run went: in_progress until it finished; canceled; else fail when any test has '
+                       'the status fail or missing_output, pass when none has.'})
 
 
 class ProgressStepSchema(Schema):
@@ -352,8 +373,21 @@ def _iso(moment: Optional[datetime.datetime]) -> Optional[str]:
     return moment.replace(microsecond=0).isoformat() + 'Z'
 
 
-def run_item(run: RunFacts, links: Mapping[str, str]) -> Dict[str, Any]:
-    """Describe a run as lists show it (undumped)."""
+def _counts(counts: Counts) -> Dict[str, int]:
+    return {
+        'total_samples': counts.total,
+        'pass_count': counts[Status.passed],
+        'fail_count': counts[Status.fail],
+        'skipped_count': counts[Status.skipped],
+        'missing_output_count': counts[Status.missing_output],
+        'error_count': counts.crashed,
+        'running_count': counts[Status.running],
+        'not_started_count': counts[Status.not_started],
+    }
+
+
+def run_item(run: RunFacts, links: Mapping[str, str], counts: Counts) -> Dict[str, Any]:
+    """Describe a run as lists show it (undumped), with the counts of its verdicts."""
     state = run_state(run.last_status)
     return {
         'run_id': run.run_id,
@@ -368,6 +402,8 @@ def run_item(run: RunFacts, links: Mapping[str, str]) -> Dict[str, Any]:
         'finished_at': _iso(run.last_progress_at) if state.finished else None,
         'links': {**links, 'log': links_of.run_log(run.run_id)},
         'html_url': links_of.run_html_url(run.run_id),
+        'counts': _counts(counts),
+        'conclusion': conclusion(state, counts),
     }
 
 
@@ -578,3 +614,201 @@ def dump_output_diff(answer: Mapping[str, Any], hunks: List[Dict[str, Any]]) -> 
     dumped = cast(Dict[str, Any], OutputDiffSchema().dump({**answer, 'hunks': []}))
     dumped['hunks'] = hunks
     return dumped
+
+
+# --- Relative answers: a result against earlier runs, a run against a base, a regression test's history --------
+
+KINDS = tuple(kind.value for kind in KIND_ORDER)
+BASE_RULES = ('given', 'master_tip', 'previous_on_branch')
+
+
+class RunPointSchema(Schema):
+    """A run, and when it finished."""
+
+    run_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    at = fields.String(required=True, allow_none=True, metadata={
+        'format': 'date-time', 'description': 'When the run finished (its last progress row; ISO 8601, UTC).'})
+
+
+class RegressionResultDetailSchema(RegressionResultSchema):
+    """``GET /runs/{run_id}/samples/{sample_id}``: the result, and since when it fails (lists leave this out)."""
+
+    failing_since = fields.Nested(RunPointSchema, required=True, allow_none=True, metadata={
+        'description': 'When the test fails here: the oldest run of its unbroken run of failures (fail or '
+                       'missing_output), over earlier finished runs of the same platform and branch (of a pull '
+                       'request: the same pull request), skipping runs that did not judge it; this run itself when '
+                       'the one before passed. null when it does not fail here. Looks at most API_HISTORY_WINDOW '
+                       'earlier runs.'})
+    last_passed_in = fields.Nested(RunPointSchema, required=True, allow_none=True, metadata={
+        'description': 'The newest of those earlier runs in which the test passed; null when none did.'})
+
+
+def _point(point: Optional[RunPoint]) -> Optional[Dict[str, Any]]:
+    return None if point is None else {'run_id': point.run_id, 'at': _iso(point.at)}
+
+
+def dump_regression_result_detail(result: Dict[str, Any], failing_since: Optional[RunPoint],
+                                  last_passed_in: Optional[RunPoint]) -> Dict[str, Any]:
+    """Add to a dumped result (``dump_regression_result``) since when it fails and where it last passed."""
+    return {**result, 'failing_since': _point(failing_since), 'last_passed_in': _point(last_passed_in)}
+
+
+class ComparisonQuerySchema(PageQuerySchema):
+    """Query of ``GET /runs/{run_id}/comparison``."""
+
+    base = DecimalInteger(1, MAX_ID, metadata={
+        'description': 'The run to compare with; by default the one the platform would choose.'})
+    kind = fields.String(validate=validate.OneOf(KINDS), metadata={'description': 'Only tests of this kind.'})
+
+
+class ComparisonBaseSchema(Schema):
+    """Which run a comparison is against, and why."""
+
+    run_id = fields.Integer(required=True, allow_none=True, metadata={
+        'description': 'The base run; null when there is none (then every test is no_reference).'})
+    rule = fields.String(required=True, validate=validate.OneOf(BASE_RULES), metadata={
+        'description': 'given: the base parameter; master_tip (a pull-request run): the commit run on branch master '
+                       'of the same platform completed last; previous_on_branch (a commit run): the commit run of '
+                       'the same branch and platform, earlier than this one, completed last.'})
+    reason = fields.String(required=True, metadata={'description': 'The choice in one sentence.'})
+
+
+class ComparedTestLinksSchema(Schema):
+    """The two results a comparison of one test reads."""
+
+    result = fields.String(required=True, metadata={'description': 'The test\'s result in this run.'})
+    base_result = fields.String(required=True, allow_none=True, metadata={
+        'description': 'Its result in the base run; null when the base does not hold it.'})
+
+
+class ComparedTestSchema(Schema):
+    """One regression test of the run, beside its result in the base run."""
+
+    regression_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS), metadata={
+        'description': 'broken_here: fails here (fail or missing_output), passed in the base; fixed_here: the other '
+                       'way round; failing_identically: fails on both sides with the same exit code and the same '
+                       'produced hash for every output; failing_differently: fails on both sides otherwise; '
+                       'unchanged_pass; no_reference: the base does not hold the test (or there is no base); '
+                       'not_comparable: skipped, running or not started on either side.'})
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    base_status = fields.String(required=True, allow_none=True, validate=validate.OneOf(STATUSES))
+    message = CutString(required=True, validate=validate.Length(max=500))
+    base_message = CutString(required=True, allow_none=True, validate=validate.Length(max=500))
+    links = fields.Nested(ComparedTestLinksSchema, required=True)
+
+
+ComparisonCountsSchema = Schema.from_dict({kind: fields.Integer(required=True) for kind in KINDS},
+                                          name='ComparisonCountsSchema')
+
+
+class ComparisonSchema(Schema):
+    """``GET /runs/{run_id}/comparison``: every test of the run against a base run, broken ones first."""
+
+    run_id = fields.Integer(required=True)
+    base = fields.Nested(ComparisonBaseSchema, required=True)
+    counts = fields.Nested(ComparisonCountsSchema, required=True, metadata={
+        'description': 'Tests of each kind, over the whole run (whatever the kind filter).'})
+    data = fields.List(fields.Nested(ComparedTestSchema), required=True, metadata={
+        'description': 'In the order a reviewer reads: broken_here, fixed_here, failing_differently, '
+                       'failing_identically, no_reference, not_comparable, unchanged_pass; by regression id within '
+                       'a kind.'})
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+def dump_comparison(run_id: int, base: Mapping[str, Any], counts: Mapping[Kind, int], items: List[Dict[str, Any]],
+                    limit: int, offset: int, total: int) -> Dict[str, Any]:
+    """Dump a comparison: ``base`` as ``ComparisonBaseSchema``, items as ``ComparedTestSchema``."""
+    return cast(Dict[str, Any], ComparisonSchema().dump({
+        'run_id': run_id, 'base': base, 'counts': {kind.value: number for kind, number in counts.items()},
+        'data': items, 'pagination': {'limit': limit, 'offset': offset, 'total': total}}))
+
+
+class RegressionTestPathSchema(Schema):
+    """Path of the regression test endpoints."""
+
+    regression_id = PathId(required=True)
+
+
+class HistoryQuerySchema(PageQuerySchema):
+    """Filters of ``GET /regression-tests/{regression_id}/history``."""
+
+    platform = fields.String(validate=validate.OneOf(PLATFORMS))
+    branch = fields.String(validate=validate.Length(min=1, max=255))
+    pr = DecimalInteger(1, MAX_ID, metadata={'description': 'Pull request number.'})
+
+
+class StreakSchema(Schema):
+    """The test's current run of passes or of failures."""
+
+    status = fields.String(required=True, validate=validate.OneOf(('pass', 'fail')), metadata={
+        'description': 'pass, or fail (the statuses fail and missing_output).'})
+    since_run_id = fields.Integer(required=True, metadata={'description': 'The oldest run of the streak.'})
+    since = fields.String(required=True, allow_none=True, metadata={'format': 'date-time'})
+    runs = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        'description': 'Runs in the streak; runs that did not judge the test (skipped) are passed over, not counted.'})
+
+
+class HistoryEntryLinksSchema(Schema):
+    """Where to read the test's result in one run."""
+
+    result = fields.String(required=True)
+
+
+class HistoryEntrySchema(Schema):
+    """The test's result in one finished run."""
+
+    run_id = fields.Integer(required=True)
+    platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
+    type = fields.String(required=True, validate=validate.OneOf(('commit', 'pull_request')))
+    branch = fields.String(required=True)
+    pr_number = fields.Integer(required=True, allow_none=True)
+    commit = fields.String(required=True)
+    finished_at = fields.String(required=True, allow_none=True, metadata={'format': 'date-time'})
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    message = CutString(required=True, validate=validate.Length(max=500))
+    output_changed = fields.Boolean(required=True, allow_none=True, metadata={
+        'description': 'Whether the hashes it produced differ from those of the next older entry; null for the '
+                       'oldest entry, and when either entry reported no output at all.'})
+    links = fields.Nested(HistoryEntryLinksSchema, required=True)
+
+
+class HistorySchema(Schema):
+    """``GET /regression-tests/{regression_id}/history``: the test's results in finished runs, newest first."""
+
+    regression_id = fields.Integer(required=True)
+    sample_id = fields.Integer(required=True, allow_none=True)
+    window = fields.Integer(required=True, metadata={
+        'description': 'Finished runs matching the filters looked at, at most: the newest API_HISTORY_WINDOW.'})
+    streak = fields.Nested(StreakSchema, required=True, allow_none=True, metadata={
+        'description': 'null when no entry passed or failed.'})
+    last_pass = fields.Nested(RunPointSchema, required=True, allow_none=True)
+    flips = fields.Integer(required=True, validate=validate.Range(min=0), metadata={
+        'description': 'Changes between pass and fail from one entry to the next (skipped entries passed over).'})
+    data = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+def history_entry(run: RunFacts, status: Status, message: str, output_changed: Optional[bool],
+                  result_url: str) -> Dict[str, Any]:
+    """Describe the test's result in one run (undumped)."""
+    state = run_state(run.last_status)
+    return {
+        'run_id': run.run_id, 'platform': run.platform, 'type': 'pull_request' if run.is_pull_request else 'commit',
+        'branch': run.branch, 'pr_number': run.pr_nr if run.is_pull_request and run.pr_nr > 0 else None,
+        'commit': run.commit, 'finished_at': _iso(run.last_progress_at) if state.finished else None,
+        'status': status.value, 'message': message, 'output_changed': output_changed,
+        'links': {'result': result_url},
+    }
+
+
+def dump_history(regression_id: int, sample_id: Optional[int], window: int, current: Optional[Streak],
+                 last: Optional[RunPoint], flip_count: int, items: List[Dict[str, Any]], limit: int, offset: int,
+                 total: int) -> Dict[str, Any]:
+    """Dump a regression test's history (items from ``history_entry``)."""
+    streak = None if current is None else {'status': current.outcome, 'since_run_id': current.since_run_id,
+                                           'since': _iso(current.since), 'runs': current.runs}
+    return cast(Dict[str, Any], HistorySchema().dump({
+        'regression_id': regression_id, 'sample_id': sample_id, 'window': window, 'streak': streak,
+        'last_pass': _point(last), 'flips': flip_count, 'data': items,
+        'pagination': {'limit': limit, 'offset': offset, 'total': total}}))

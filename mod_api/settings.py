@@ -76,6 +76,9 @@ DEFAULTS: Mapping[str, Any] = {
     # Address of the platform's pages, for html_url (e.g. https://sampleplatform.ccextractor.org); None: the
     # scheme, host and root of the request (behind a proxy, what the host's ProxyFix trusts).
     'API_PLATFORM_URL': None,
+    # Finished runs looked at, newest first, by a regression test's history and by a result's failing_since and
+    # last_passed_in: a bound on what one request reads, whatever the platform's age.
+    'API_HISTORY_WINDOW': 200,
 }
 
 MIN_SECRET_BYTES = 32
@@ -120,6 +123,7 @@ class Settings:
     diff_max_lines: int = 10000
     #: The platform's address without a trailing slash; None: the request's.
     platform_url: Optional[str] = None
+    history_window: int = 200
 
     @property
     def configured(self) -> bool:
@@ -237,6 +241,7 @@ def load(config: Mapping[str, Any]) -> Settings:
         diff_max_bytes=_at_least(values, 'API_DIFF_MAX_BYTES', 0),
         diff_max_lines=_at_least(values, 'API_DIFF_MAX_LINES', 1),
         platform_url=_platform_url(values, 'API_PLATFORM_URL'),
+        history_window=_at_least(values, 'API_HISTORY_WINDOW', 1),
     )
 
 

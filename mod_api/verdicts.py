@@ -500,6 +500,24 @@ def tally(state: RunState, tests: Iterable[Sequence[Any]], outputs: Iterable[Seq
     return Counts(total=sum(lines), by_status=by_status, crashed=crashes)
 
 
+#: How a run went as a whole (``conclusion``).
+CONCLUSIONS = ('pass', 'fail', 'in_progress', 'canceled')
+
+
+def conclusion(state: RunState, counts: Counts) -> str:
+    """Say how a run went: ``canceled``, ``in_progress`` until it finished, then ``fail`` when any test fails.
+
+    A test fails with the status ``fail`` or ``missing_output`` (the
+    platform's page shows both as errors); a completed run without one is a
+    ``pass``.
+    """
+    if state is RunState.canceled:
+        return 'canceled'
+    if not state.finished:
+        return 'in_progress'
+    return 'fail' if counts[Status.fail] or counts[Status.missing_output] else 'pass'
+
+
 def duration_ms(first: Optional[datetime.datetime], last: Optional[datetime.datetime],
                 state: RunState) -> Optional[int]:
     """Milliseconds (rounded down) from the first to the last progress row, once the run finished."""

@@ -80,11 +80,11 @@ def test_a_new_file_is_made_seeded_and_marked_then_reset_again(tmp_path: Path) -
     ids, token = reset_demo_database(demo_app(uri))
     assert token.count('.') == 2 and ids['completed_run'] == 1
     assert DEMO_MARKER in contents(uri)
-    assert runs_in(uri) == 5
+    assert runs_in(uri) == 7
 
     # Marked as the demo's: reset again, to the same runs.
     reset_demo_database(demo_app(uri))
-    assert runs_in(uri) == 5
+    assert runs_in(uri) == 7
 
 
 def test_an_empty_database_is_the_demos_to_fill(tmp_path: Path) -> None:
@@ -92,7 +92,7 @@ def test_an_empty_database_is_the_demos_to_fill(tmp_path: Path) -> None:
     sa.create_engine(f'sqlite:///{path}').connect().close()
     assert path.exists()
     reset_demo_database(demo_app(f'sqlite:///{path}'))
-    assert runs_in(f'sqlite:///{path}') == 5
+    assert runs_in(f'sqlite:///{path}') == 7
 
 
 def test_the_default_file_is_the_demos_own() -> None:
@@ -139,4 +139,4 @@ def test_someone_elses_mariadb_database_is_refused(server_database: str) -> None
 @pytest.mark.mariadb
 def test_an_empty_mariadb_database_is_filled_and_marked(server_database: str) -> None:
     reset_demo_database(demo_app(server_database))
-    assert DEMO_MARKER in contents(server_database) and runs_in(server_database) == 5
+    assert DEMO_MARKER in contents(server_database) and runs_in(server_database) == 7

@@ -39,6 +39,8 @@ COUNT_OF = {'pass': 'pass_count', 'fail': 'fail_count', 'skipped': 'skipped_coun
 
 DETAIL_KEYS = ['run_id', 'sample_id', 'regression_id', 'category', 'command', 'status', 'runtime_ms', 'exit_code',
                'expected_exit_code', 'result_message', 'tags', 'outputs', 'html_url']
+# The detail adds, after the list item's fields, where the test stands over earlier runs (issue 12).
+RELATIVE_KEYS = ['failing_since', 'last_passed_in']
 OUTPUT_KEYS = ['output_id', 'status', 'expected_hash', 'actual_hash', 'filename', 'links']
 SUMMARY_KEYS = ['run_id', 'total_samples', 'pass_count', 'fail_count', 'skipped_count', 'missing_output_count',
                 'error_count', 'duration_ms', 'triggered_by']
@@ -176,7 +178,7 @@ class DetailShapeTests:
         factory.commit()
 
         body = get_json(api, f'/runs/{run.id}/samples/{test.id}')
-        assert list(body) == DETAIL_KEYS
+        assert list(body) == DETAIL_KEYS + RELATIVE_KEYS
         assert all(list(output) == OUTPUT_KEYS for output in body['outputs'])
         message = body.pop('result_message')
         body.pop('html_url')
@@ -203,7 +205,7 @@ class DetailShapeTests:
         factory.commit()
 
         body = get_json(api, f'/runs/{run.id}/samples/{test.id}')
-        assert list(body) == DETAIL_KEYS
+        assert list(body) == DETAIL_KEYS + RELATIVE_KEYS
         assert body['status'] == 'not_started'
         assert (body['runtime_ms'], body['exit_code'], body['expected_exit_code']) == (None, None, 10)
         assert body['outputs'] == [] and body['tags'] == []
@@ -226,7 +228,7 @@ class DetailShapeTests:
 
         body = get_json(api, f'/runs/{run.id}/samples/{test.id}')
         assert 'category' not in body
-        assert list(body) == [key for key in DETAIL_KEYS if key != 'category']
+        assert list(body) == [key for key in DETAIL_KEYS if key != 'category'] + RELATIVE_KEYS
 
     def test_tags_sorted_at_most_50_each_cut_to_50(self, api, factory):
         names = [f'tag{index:02d}' + ('-' + 'x' * 58 if index % 10 == 0 else '') for index in range(55)]

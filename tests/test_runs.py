@@ -35,7 +35,7 @@ STEP = datetime.timedelta(minutes=5)
 
 OTHER = sha('not the baseline')
 RUN_KEYS = ['run_id', 'platform', 'type', 'branch', 'commit', 'pr_number', 'repository', 'state', 'started_at',
-            'finished_at', 'links', 'html_url']
+            'finished_at', 'links', 'html_url', 'counts', 'conclusion']
 ORIGIN = 'http://localhost:8001'
 EXPOSED = {'etag', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-request-id'}
 
