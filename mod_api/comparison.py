@@ -70,6 +70,8 @@ class Side:
     status: Status
     exit_code: Optional[int] = None
     produced: Produced = ()
+    #: Whether the run recorded anything of the test: a result, or a row of one of its outputs that counts.
+    ran: bool = True
 
 
 def _produced(outputs: Iterable[Sequence[Any]]) -> Dict[int, Produced]:
@@ -107,7 +109,9 @@ def sides(state: RunState, tests: Iterable[Sequence[Any]], outputs: Iterable[Seq
     made: Dict[int, Side] = {}
     for test, (regression_id, status, _) in zip(test_rows, statuses(state, test_rows, output_rows)):
         exit_code = None if test[1] is None else test[2]
-        made[regression_id] = Side(status=status, exit_code=exit_code, produced=produced.get(regression_id, ()))
+        hashes = produced.get(regression_id, ())
+        ran = test[1] is not None or any(made_hash is not None for _, made_hash in hashes)
+        made[regression_id] = Side(status=status, exit_code=exit_code, produced=hashes, ran=ran)
     return made
 
 
@@ -116,6 +120,8 @@ def kind(here: Side, base: Optional[Side]) -> Kind:
 
     1. no base side (the base run did not hold the test, or there is no base run): ``no_reference``;
     2. either side skipped, running or not started: ``not_comparable``;
+    2b. the base judged it but recorded nothing of it (no result, no output reported: a test added since it ran,
+        say): ``no_reference``;
     3. fails here (``fail`` or ``missing_output``), passed in the base: ``broken_here``;
     4. passes here, failed in the base: ``fixed_here``;
     5. passes on both sides: ``unchanged_pass``;
@@ -126,6 +132,8 @@ def kind(here: Side, base: Optional[Side]) -> Kind:
         return Kind.no_reference
     if here.status in UNDECIDED or base.status in UNDECIDED:
         return Kind.not_comparable
+    if not base.ran:
+        return Kind.no_reference
     fails_here = here.status in FAILING
     failed_in_base = base.status in FAILING
     if fails_here != failed_in_base:

@@ -689,8 +689,9 @@ class ComparedTestSchema(Schema):
         'description': 'broken_here: fails here (fail or missing_output), passed in the base; fixed_here: the other '
                        'way round; failing_identically: fails on both sides with the same exit code and the same '
                        'produced hash for every output; failing_differently: fails on both sides otherwise; '
-                       'unchanged_pass; no_reference: the base does not hold the test (or there is no base); '
-                       'not_comparable: skipped, running or not started on either side.'})
+                       'unchanged_pass; no_reference: the base does not hold the test, or there is no base, or it '
+                       'recorded nothing of it (no result, no output reported: it never ran there); not_comparable: '
+                       'skipped, running or not started on either side.'})
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     base_status = fields.String(required=True, allow_none=True, validate=validate.OneOf(STATUSES))
     message = CutString(required=True, validate=validate.Length(max=500))

@@ -27,9 +27,12 @@ SKIPPED, RUNNING, NOT_STARTED = Status.skipped, Status.running, Status.not_start
 COMPLETED = RunState.completed
 
 
-def side(status, exit_code=0, produced=((1, BASE),)):
+def side(status, exit_code=0, produced=((1, BASE),), ran=True):
     """One test in one run: by default it exited with 0 and produced the baseline for output 1."""
-    return Side(status=status, exit_code=exit_code, produced=tuple(produced))
+    return Side(status=status, exit_code=exit_code, produced=tuple(produced), ran=ran)
+
+
+NEVER_RAN = dict(exit_code=None, produced=((1, None),), ran=False)
 
 
 DIFFERENT = ((1, OTHER),)
@@ -44,6 +47,10 @@ KIND_TABLE = [
                  id='rule-1-failing-not-in-the-base'),
     pytest.param(side(SKIPPED),                   side(PASS),                      'not_comparable',
                  id='rule-2-skipped-here'),
+    pytest.param(side(PASS),                      side(MISSING, **NEVER_RAN),      'no_reference',
+                 id='rule-2b-the-base-never-ran-it'),
+    pytest.param(side(FAIL),                      side(MISSING, **NEVER_RAN),      'no_reference',
+                 id='rule-2b-failing-the-base-never-ran-it'),
     pytest.param(side(PASS),                      side(SKIPPED),                   'not_comparable',
                  id='rule-2-skipped-in-the-base'),
     pytest.param(side(RUNNING),                   side(FAIL),                      'not_comparable',
@@ -97,6 +104,8 @@ PRECEDENCE_TABLE = [
                  id='rule-2-before-rule-4-skipped-here'),
     pytest.param(side(FAIL),                      side(SKIPPED),                   'not_comparable',
                  id='rule-2-before-rule-3-skipped-in-the-base'),
+    pytest.param(side(FAIL),                      side(SKIPPED, **NEVER_RAN),      'not_comparable',
+                 id='rule-2-before-rule-2b-canceled-before-it-ran'),
     pytest.param(side(SKIPPED, None, ()),         side(SKIPPED, None, ()),         'not_comparable',
                  id='rule-2-before-rule-6-identical-skips'),
     pytest.param(side(MISSING, 3, NOTHING),       side(PASS),                      'broken_here',

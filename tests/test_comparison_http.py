@@ -291,16 +291,28 @@ class ScopeTests:
         factory.commit()
         assert kinds(compare(api, run)) == {test.id: 'broken_here'}
 
-    def test_a_test_added_after_the_base_is_in_its_scope(self, api, factory):
-        # Scope is "active, or recorded": the base, completed, never ran the new active test: missing_output.
+    def test_a_test_added_after_the_base_is_no_reference(self, api, factory):
+        # Scope is "active, or recorded": the base, completed, is judged missing_output on the new active test,
+        # but it never ran it (no result, no row): nothing to compare with.
         base = factory.run(COMPLETED)
         added = factory.regression_test()
         run = factory.run(COMPLETED)
         passed(factory, run, added)
         factory.commit()
         item = compare(api, run)['data'][0]
-        assert (item['regression_id'], item['base_status'], item['kind']) == (added.id, 'missing_output', 'fixed_here')
+        expected = (added.id, 'missing_output', 'no_reference')
+        assert (item['regression_id'], item['base_status'], item['kind']) == expected
         assert compare(api, run)['base']['run_id'] == base.id
+
+    def test_a_base_that_ran_a_test_without_output_is_a_reference(self, api, factory):
+        test = factory.regression_test()
+        base = factory.run(COMPLETED)
+        factory.result(base, test, exit_code=0)  # ran, reported no output: missing_output, a verdict
+        run = factory.run(COMPLETED)
+        passed(factory, run, test)
+        factory.commit()
+        item = compare(api, run)['data'][0]
+        assert (item['base_status'], item['kind']) == ('missing_output', 'fixed_here')
 
     def test_a_customized_base(self, api, factory):
         listed, unlisted = factory.regression_test(), factory.regression_test()
