@@ -22,8 +22,8 @@ from typing import Any, Optional
 from flask import Response, g, request
 from flask.blueprints import BlueprintSetupState
 
-from mod_api import (cli, cors, errors, limits, logs, outputs,  # noqa: F401
-                     regression_tests, routes, settings, timeouts)
+from mod_api import (cli, cors, docs, errors, limits, logs,  # noqa: F401
+                     outputs, regression_tests, routes, settings, timeouts)
 from mod_api.blueprint import mod_api
 
 __all__ = ['mod_api']

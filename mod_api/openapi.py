@@ -8,14 +8,20 @@ every response they receive against this document.
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any, Dict, List, Tuple, Type
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from mod_api import schemas
+from mod_api import docs, schemas
 from mod_api.auth import RUNS_READ
+
+TITLE = 'sample-platform results API'
+#: Examples of every JSON answer, real answers of the demo: written by ``python scripts/openapi_examples.py``.
+EXAMPLES = Path(__file__).resolve().with_name('openapi_examples.json')
 
 # Every answer under the API carries these.
 _RATE_HEADERS = {
@@ -128,25 +134,127 @@ def _links(run_id: str, *operations: str) -> Dict[str, Any]:
     return {name: {'operationId': name, 'parameters': {'run_id': run_id}} for name in operations}
 
 
-# The operationId of each GET, which the links name.
-_OPERATION_IDS = {'/runs': 'ListRuns', '/runs/{run_id}': 'GetRun', '/runs/{run_id}/summary': 'GetRunSummary',
-                  '/runs/{run_id}/samples': 'ListRegressionResults',
-                  '/runs/{run_id}/samples/{sample_id}': 'GetRegressionResult', '/openapi.json': 'GetOpenApiDocument',
-                  '/runs/{run_id}/comparison': 'CompareRun',
-                  '/regression-tests/{regression_id}/history': 'GetRegressionTestHistory'}
+#: The tags of the operations, in the order a reader meets them.
+TAGS = [
+    {'name': 'runs', 'description': 'CI runs of the platform: the list, one run, its pass/fail summary.'},
+    {'name': 'results', 'description': 'The result of each regression test in a run, with its outputs.'},
+    {'name': 'outputs', 'description': 'Why a result failed: an output\'s diff with its baseline, both files, and '
+                                       'the run\'s CI log.'},
+    {'name': 'comparison', 'description': 'A run beside a base run: what it broke, fixed, or left as it was.'},
+    {'name': 'history', 'description': 'A regression test over the finished runs: streaks, last pass, flips.'},
+    {'name': 'meta', 'description': 'The API about itself: its index, this document, and the page to read it on. '
+                                    'No token needed.'},
+]
+#: Each path's operationId (its GET's; HEAD adds "Headers", OPTIONS "Preflight") and tag.
+OPERATIONS = {
+    '/': ('GetApiIndex', 'meta'),
+    '/runs': ('ListRuns', 'runs'),
+    '/runs/{run_id}': ('GetRun', 'runs'),
+    '/runs/{run_id}/summary': ('GetRunSummary', 'runs'),
+    '/runs/{run_id}/samples': ('ListRegressionResults', 'results'),
+    '/runs/{run_id}/samples/{sample_id}': ('GetRegressionResult', 'results'),
+    '/runs/{run_id}/comparison': ('CompareRun', 'comparison'),
+    '/regression-tests/{regression_id}/history': ('GetRegressionTestHistory', 'history'),
+    '/openapi.json': ('GetOpenApiDocument', 'meta'),
+    '/docs': ('GetApiDocs', 'meta'),
+    '/docs/{asset}': ('GetApiDocsFile', 'meta'),
+    '/runs/{run_id}/samples/{sample_id}/outputs/{output_id}/diff': ('GetOutputDiff', 'outputs'),
+    '/runs/{run_id}/samples/{sample_id}/outputs/{output_id}/expected': ('GetExpectedFile', 'outputs'),
+    '/runs/{run_id}/samples/{sample_id}/outputs/{output_id}/actual': ('GetActualFile', 'outputs'),
+    '/runs/{run_id}/log': ('GetRunLog', 'outputs'),
+}
+_METHOD_SUFFIXES = {'get': '', 'head': 'Headers', 'options': 'Preflight'}
+
+# The answers about the API itself change only with the API: revalidated, never about a run.
+_META_CACHE_HEADERS = {
+    'ETag': {'description': 'Strong validator of the body; send it back in If-None-Match.',
+             'schema': {'type': 'string'}, 'required': True},
+    'Cache-Control': {'description': '"private, no-cache": revalidate (it changes only with the API itself).',
+                      'schema': {'type': 'string'}, 'required': True},
+}
+_META_ERRORS = ('400', '405', '412', '429', '500', '503')
+
+
+def _meta_operation(summary: str, description: str, ok: str, content: Dict[str, Any],
+                    headers: Dict[str, Any] | None = None, parameters: List[Dict[str, Any]] | None = None,
+                    errors: Tuple[str, ...] = _META_ERRORS) -> Dict[str, Any]:
+    """An operation about the API itself: no token, counted as any request without one."""
+    answer_headers = {**_RATE_HEADERS, **_META_CACHE_HEADERS, **(headers or {})}
+    get = {'summary': summary, 'description': description, 'security': [], 'parameters': parameters or [],
+           'responses': {'200': {'description': ok, 'headers': answer_headers, 'content': content},
+                         '304': {'description': 'Not modified: the If-None-Match validator still holds.',
+                                 'headers': {**_RATE_HEADERS, **_META_CACHE_HEADERS}},
+                         **{status: _error(status) for status in errors}}}
+    names = [parameter['name'] for parameter in parameters or [] if parameter['in'] == 'path']
+    return {'get': get, 'head': _head(copy.deepcopy(get)), 'options': _preflight(names)}
+
+
+def _meta_paths(spec: APISpec) -> None:
+    spec.path('/', operations=_meta_operation(
+        'Index of the API',
+        'What the API offers: its name and version, where this document and its docs page are, and one entry per '
+        'path of this document (made from it).', 'The index',
+        {'application/json': {'schema': schemas.ApiIndexSchema}}))
+
+
+def _document_paths(spec: APISpec) -> None:
+    spec.path('/openapi.json', operations=_meta_operation(
+        'This document', 'The OpenAPI document of the API, generated from its schemas.', 'The OpenAPI document',
+        {'application/json': {'schema': {'type': 'object'}}}))
+    spec.path('/docs', operations=_meta_operation(
+        'The docs page', 'This document rendered by Swagger UI (from the flask-swagger-ui package), served by the '
+        'API itself: no other site is asked for anything.', 'The page',
+        {'text/html': {'schema': {'type': 'string'}}},
+        headers={'Content-Security-Policy': {'description': f'{docs.CONTENT_SECURITY_POLICY}',
+                                             'schema': {'type': 'string'}, 'required': True}}))
+    spec.path('/docs/{asset}', operations=_meta_operation(
+        'A file of the docs page', 'Swagger UI\'s files and the page\'s script; any other name is a 404.',
+        'The file', {media: {'schema': _BYTES} for media in sorted(set(docs.ASSETS.values()))},
+        headers={'X-Content-Type-Options': {'description': 'nosniff', 'schema': {'type': 'string'}}},
+        parameters=[{'in': 'path', 'name': 'asset', 'required': True, 'description': 'The file\'s name.',
+                     'schema': {'type': 'string', 'enum': list(docs.ASSETS)}}],
+        errors=('400', '404', '405', '412', '429', '500', '503')))
+
+
+def resources(document: Dict[str, Any]) -> List[Dict[str, str]]:
+    """List the paths of ``document`` as the index gives them: the path with its prefix, operationId, summary, tag."""
+    prefix = document['servers'][0]['url'].rstrip('/')
+    return [{'path': prefix + path, 'operation_id': item['get']['operationId'], 'summary': item['get']['summary'],
+             'tag': item['get']['tags'][0]} for path, item in document['paths'].items()]
+
+
+def examples() -> Dict[str, Any]:
+    """Return the committed example of each operation's JSON answer, by operationId."""
+    return dict(json.loads(EXAMPLES.read_text(encoding='utf-8'))['examples'])
+
+
+def _name_operations(built: Dict[str, Any], known: Dict[str, Any]) -> None:
+    """Give every operation its operationId and tag, and each GET's JSON answer its example (when there is one)."""
+    for path, item in built['paths'].items():
+        if path not in OPERATIONS:
+            raise KeyError(f'{path} has no operationId in mod_api/openapi.py OPERATIONS')
+        operation_id, tag = OPERATIONS[path]
+        for method, operation in item.items():
+            operation['operationId'] = operation_id + _METHOD_SUFFIXES[method]
+            operation['tags'] = [tag]
+        item['head']['responses'].get('200', {}).pop('links', None)
+        json_answer = item['get']['responses']['200'].get('content', {}).get('application/json')
+        if json_answer is not None and operation_id in known:
+            json_answer['example'] = known[operation_id]
 
 
 def build(url_prefix: str) -> Dict[str, Any]:
     """Build the OpenAPI document of the API mounted at ``url_prefix``."""
     plugin = MarshmallowPlugin()
-    spec = APISpec(title='sample-platform results API', version='1.0.0', openapi_version='3.0.3',
-                   plugins=[plugin], servers=[{'url': url_prefix or '/'}],
+    spec = APISpec(title=TITLE, version='1.0.0', openapi_version='3.0.3',
+                   plugins=[plugin], servers=[{'url': url_prefix or '/'}], tags=TAGS,
                    info={'description': 'CI results of CCExtractor\'s sample-platform, as JSON. Every '
-                                        'endpoint but this document needs a bearer token with the scope '
-                                        f'{RUNS_READ}.'})
+                                        'endpoint but those tagged meta (the index, this document and its '
+                                        f'docs page) needs a bearer token with the scope {RUNS_READ}.'})
     plugin.map_to_openapi_type(schemas.DecimalInteger, fields.Integer)
     spec.components.security_scheme('bearerAuth', {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'})
     spec.components.schema('Error', schema=schemas.ErrorSchema)
+    _meta_paths(spec)
     spec.path('/runs', operations=_operation(
         'List runs', 'Runs, newest first, filtered by platform, state, branch, commit prefix or pull request.',
         'A page of runs', schemas.RunListSchema, query=schemas.RunListQuerySchema,
@@ -189,18 +297,10 @@ def build(url_prefix: str) -> Dict[str, Any]:
         'first, among the newest API_HISTORY_WINDOW finished runs matching the filters; with its current streak, '
         'its last pass and how often it flipped between pass and fail.', 'The history', schemas.HistorySchema,
         ('regression_id',), query=schemas.HistoryQuerySchema))
-    document = {'summary': 'This document', 'security': [],
-                'responses': {'200': {'description': 'The OpenAPI document', 'headers': _RATE_HEADERS,
-                                      'content': {'application/json': {'schema': {'type': 'object'}}}},
-                              '405': _error('405'), '429': _error('429'), '500': _error('500')}}
-    spec.path('/openapi.json', operations={'get': document, 'head': _head(copy.deepcopy(document)),
-                                           'options': _preflight([])})
+    _document_paths(spec)
     _output_paths(spec)
     built = spec.to_dict()
-    for path, operation_id in _OPERATION_IDS.items():
-        built['paths'][path]['get']['operationId'] = operation_id
-        built['paths'][path]['head']['operationId'] = f'{operation_id}Headers'
-        built['paths'][path]['head']['responses'].get('200', {}).pop('links', None)
+    _name_operations(built, examples())
     return built
 
 

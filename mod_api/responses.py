@@ -49,15 +49,21 @@ def _match(header: Optional[str], etag: str) -> bool:
 def conditional_json(payload: Any, finished: bool) -> Response:
     """Return ``payload`` with a strong ETag (a hash of the body), or the answer its preconditions call for.
 
-    ``If-Match`` that names another representation: 412 ``precondition_failed``
-    (RFC 9110 13.1.1), without the body; ``If-None-Match`` that names this one:
-    304. A hash of the body changes whenever anything the body says changes,
+    A hash of the body changes whenever anything the body says changes,
     whichever input caused it. A finished run's answers may be cached for a
     minute; others must be revalidated.
     """
-    response = json_response(payload)
+    return conditional(json_response(payload), 'private, max-age=60' if finished else 'private, no-cache')
+
+
+def conditional(response: Response, cache_control: str) -> Response:
+    """Give ``response`` a strong ETag (a hash of its body) and ``cache_control``, or answer its preconditions.
+
+    ``If-Match`` that names another representation: 412 ``precondition_failed``
+    (RFC 9110 13.1.1), without the body; ``If-None-Match`` that names this one:
+    304.
+    """
     etag = hashlib.sha256(response.get_data()).hexdigest()[:40]
-    cache_control = 'private, max-age=60' if finished else 'private, no-cache'
     if not _match(request.headers.get('If-Match'), etag):
         from mod_api.errors import \
             ApiError  # errors builds its bodies with this module

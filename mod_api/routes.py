@@ -12,7 +12,7 @@ from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from mod_api import comparison, history, logs, openapi, queries
+from mod_api import comparison, history, links, logs, openapi, queries
 from mod_api.auth import RUNS_READ, account_if_any, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
@@ -21,7 +21,7 @@ from mod_api.responses import conditional_json, json_response
 from mod_api.schemas import (ComparisonQuerySchema, NoQuerySchema,
                              RegressionResultListQuerySchema,
                              RegressionResultPathSchema, RunListQuerySchema,
-                             RunPathSchema, dump_comparison,
+                             RunPathSchema, dump_api_index, dump_comparison,
                              dump_regression_result,
                              dump_regression_result_detail,
                              dump_regression_result_list, dump_run_detail,
@@ -206,6 +206,15 @@ def run_comparison(run_id: str) -> Response:
     return conditional_json(payload, state.finished and (base is None or _finished(base)))
 
 
+def _document() -> Dict[str, Any]:
+    """The OpenAPI document of the API at this request's prefix (built once per prefix and app)."""
+    prefix = links.api_prefix()
+    cache = current_app.extensions.setdefault('mod_api.openapi', {})
+    if prefix not in cache:
+        cache[prefix] = openapi.build(prefix)
+    return cast(Dict[str, Any], cache[prefix])
+
+
 @get_route('/openapi.json')
 def openapi_document() -> Response:
     """Serve the OpenAPI document: no token needed; counted to a valid token's account, else to the address."""
@@ -213,11 +222,28 @@ def openapi_document() -> Response:
         return preflight()
 
     def answer() -> Response:
-        prefix = url_for('mod_api.runs')[:-len('/runs')]
-        cache = current_app.extensions.setdefault('mod_api.openapi', {})
-        if prefix not in cache:
-            cache[prefix] = openapi.build(prefix)
-        return json_response(cache[prefix])
+        parse_query(NoQuerySchema(), request.args)
+        return conditional_json(_document(), finished=False)
+    return limited(answer, account_if_any())
+
+
+# Also at the bare prefix, without a redirect.
+@mod_api.route('/', methods=['GET', 'OPTIONS'], provide_automatic_options=False, strict_slashes=False)
+def api_index() -> Response:
+    """Serve the index of the API, made from its OpenAPI document: no token needed; counted as the document is."""
+    if request.method == 'OPTIONS':
+        return preflight()
+
+    def answer() -> Response:
+        prefix = links.api_prefix()
+        if request.path not in (prefix, prefix + '/'):
+            raise NotFound()  # ``prefix//``, which the router takes for the index: a path it would fix is a 404
+        parse_query(NoQuerySchema(), request.args)
+        document = _document()
+        payload = dump_api_index(document['info']['title'], document['info']['version'],
+                                 {'openapi': f'{prefix}/openapi.json', 'docs': f'{prefix}/docs'},
+                                 openapi.resources(document))
+        return conditional_json(payload, finished=False)
     return limited(answer, account_if_any())
 
 
@@ -226,7 +252,8 @@ def _api_rules() -> Map:
     rules = current_app.extensions.get('mod_api.rules')
     if rules is None:
         rules = current_app.extensions['mod_api.rules'] = Map([
-            Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods)
+            Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods,
+                 strict_slashes=rule.strict_slashes)
             for rule in current_app.url_map.iter_rules()
             if rule.endpoint.startswith(f'{mod_api.name}.') and rule.endpoint != f'{mod_api.name}.unknown_url'])
     return cast(Map, rules)
@@ -235,13 +262,22 @@ def _api_rules() -> Map:
 @mod_api.after_request
 def _allow_only_real_methods(response: Response) -> Response:
     """Answer a preflight's ``Allow`` from the API's routes alone, not from the catch-all below."""
-    if request.method == 'OPTIONS' and 'Allow' in response.headers:
+    if request.method == 'OPTIONS' and ('Allow' in response.headers or response.status_code == 200):
         try:
-            methods = _api_rules().bind('localhost').allowed_methods(request.path)
+            methods = _api_rules().bind('localhost').allowed_methods(_rule_path(request.path))
         except HTTPException:
             methods = []
         response.headers['Allow'] = ', '.join(sorted(methods))
     return response
+
+
+def _rule_path(path: str) -> str:
+    """Return the path as the API's rules take it: the prefix alone is the index, ``prefix/``.
+
+    Werkzeug matches a rule's path without its trailing slash only for the
+    rule's own methods; any other method there would look like an unknown URL.
+    """
+    return path + '/' if path and path == current_app.extensions.get(PREFIX) else path
 
 
 _ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
@@ -276,7 +312,6 @@ def claim() -> None:
     request.routing_exception = None
 
 
-@mod_api.route('/', defaults={'path': ''}, methods=_ALL_METHODS, endpoint='unknown_url', strict_slashes=False)
 @mod_api.route('/<path:path>', methods=_ALL_METHODS, endpoint='unknown_url')
 def unknown_url(path: str) -> Response:
     """Answer URLs under the API that no route takes: 404, or 405 when only the method is wrong.
@@ -286,7 +321,7 @@ def unknown_url(path: str) -> Response:
     """
     def answer() -> Response:
         try:
-            _api_rules().bind('localhost').match(request.path, method=request.method)
+            _api_rules().bind('localhost').match(_rule_path(request.path), method=request.method)
         except MethodNotAllowed:
             raise
         except HTTPException:

@@ -813,3 +813,36 @@ def dump_history(regression_id: int, sample_id: Optional[int], window: int, curr
         'regression_id': regression_id, 'sample_id': sample_id, 'window': window, 'streak': streak,
         'last_pass': _point(last), 'flips': flip_count, 'data': items,
         'pagination': {'limit': limit, 'offset': offset, 'total': total}}))
+
+
+class ApiIndexLinksSchema(Schema):
+    """Where the API describes itself."""
+
+    openapi = fields.String(required=True, metadata={'description': 'The OpenAPI document.'})
+    docs = fields.String(required=True, metadata={'description': 'The OpenAPI document as a page to read.'})
+
+
+class ApiResourceSchema(Schema):
+    """One resource of the API, as the OpenAPI document describes it."""
+
+    path = fields.String(required=True, metadata={'description': 'The path template, with the API\'s prefix.'})
+    operation_id = fields.String(required=True, metadata={'description': 'The operationId of its GET.'})
+    summary = fields.String(required=True)
+    tag = fields.String(required=True)
+
+
+class ApiIndexSchema(Schema):
+    """``GET /``: what the API offers, made from its OpenAPI document."""
+
+    name = fields.String(required=True)
+    version = fields.String(required=True, metadata={'description': 'The OpenAPI document\'s info.version.'})
+    links = fields.Nested(ApiIndexLinksSchema, required=True)
+    resources = fields.List(fields.Nested(ApiResourceSchema), required=True, metadata={
+        'description': 'Every path of the document, in its order.'})
+
+
+def dump_api_index(name: str, version: str, links: Mapping[str, str],
+                   resources: List[Mapping[str, str]]) -> Dict[str, Any]:
+    """Dump the API's index."""
+    return cast(Dict[str, Any], ApiIndexSchema().dump(
+        {'name': name, 'version': version, 'links': links, 'resources': resources}))

@@ -68,8 +68,18 @@ class RouterRefusalTests:
         assert 'Location' not in response.headers
 
     @pytest.mark.parametrize('path', ['/api/v1', '/api/v1/'])
-    def test_the_bare_prefix_is_json(self, client, path):
-        assert_api_answer(Api.check(client.get(path)), 404, 'not_found')
+    def test_the_bare_prefix_is_the_index(self, client, path):
+        response = client.get(path)
+        assert (response.status_code, response.mimetype) == (200, 'application/json')
+        assert 'Location' not in response.headers
+        assert response.json == Api.check(client.get('/api/v1/')).json
+
+    @pytest.mark.parametrize('method', ['POST', 'TRACE'])
+    @pytest.mark.parametrize('path', ['/api/v1', '/api/v1/'])
+    def test_the_bare_prefix_says_which_methods_it_takes(self, client, path, method):
+        response = client.open(path, method=method)
+        assert_api_answer(response, 405, 'method_not_allowed')
+        assert response.headers['Allow'] == 'GET, HEAD, OPTIONS'
 
     def test_the_hosts_own_pages_keep_the_hosts_answers(self, client):
         assert client.get('/nowhere').mimetype == 'text/html'

@@ -53,7 +53,9 @@ def test_it_replaces_the_platforms_api_and_says_what_it_changed(platform: Path) 
         'changed mod_api/', 'changed tests/api/', 'changed scripts/verify_schemathesis.py',
         'changed openapi-ci-api.yaml', f'changed migrations/versions/{OUR_MIGRATION}', 'changed requirements.txt']
     ours = installer.HERE / 'mod_api'
-    files = sorted(p.relative_to(ours) for p in ours.rglob('*.py'))
+    # Every file of the package, not only its modules: the docs page's script and the document's examples too.
+    files = installer._package_files(ours)
+    assert {Path('docs.js'), Path('openapi_examples.json')} <= set(files)
     assert sorted(p.relative_to(platform / 'mod_api') for p in (platform / 'mod_api').rglob('*')) == files
     assert all(filecmp.cmp(ours / name, platform / 'mod_api' / name, shallow=False) for name in files)
     for gone in ('tests/api', 'scripts/verify_schemathesis.py', 'openapi-ci-api.yaml'):

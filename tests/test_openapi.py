@@ -17,11 +17,14 @@ from openapi_spec_validator import validate
 from werkzeug.test import EnvironBuilder
 
 from mod_api import openapi
+from mod_api.docs import ASSETS
 from run import create_app, db
 from tests.conftest import Api, app_config
 from tests.factories import sha
 
 PREFIX = '/api/v1'
+# The API about itself (tag meta): no token needed.
+META_PATHS = ('/', '/openapi.json', '/docs', '/docs/{asset}')
 RATE_HEADERS = ('X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset')
 STATUSES = ['pass', 'fail', 'skipped', 'missing_output', 'running', 'not_started']
 OUTPUT_STATUSES = ['match', 'diff_mismatch', 'missing_output', 'missing_expected']
@@ -122,6 +125,8 @@ class CoverageTests:
                 expected: Dict[str, Any] = {'type': 'integer'}
                 if method == 'options':
                     expected = {'type': 'string'}
+                elif path == '/docs/{asset}':  # a file of the docs page, by name
+                    expected = {'type': 'string', 'enum': list(ASSETS)}
                 elif path != '/runs/{run_id}/summary':
                     expected['minimum'] = 1
                 assert parameter['schema'] == expected, (path, method)
@@ -151,7 +156,7 @@ class CoverageTests:
     @pytest.mark.parametrize('path', [
         '/runs', '/runs/{run_id}', '/runs/{run_id}/summary', '/runs/{run_id}/samples',
         '/runs/{run_id}/samples/{sample_id}',
-        '/openapi.json',
+        '/openapi.json', '/',
     ])
     def test_each_operation_documents_its_answers(self, document, path):
         operation = document['paths'][path]['get']
@@ -175,7 +180,7 @@ class CoverageTests:
 
     def test_run_derived_answers_document_the_validators(self, document):
         for path, method, operation in operations(document):
-            if path == '/openapi.json' or method == 'options':
+            if method == 'options':
                 continue
             responses = operation['responses']
             assert {'ETag', 'Cache-Control'} <= set(responses['200']['headers']), path
@@ -186,8 +191,8 @@ class CoverageTests:
         assert document['components']['securitySchemes']['bearerAuth'] == {
             'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'}
         for path, method, operation in operations(document):
-            # The document and CORS preflights need no token.
-            expected = [] if path == '/openapi.json' or method == 'options' else [{'bearerAuth': ['runs:read']}]
+            # The API's answers about itself and CORS preflights need no token.
+            expected = [] if path in META_PATHS or method == 'options' else [{'bearerAuth': ['runs:read']}]
             assert operation['security'] == expected, path
 
 
