@@ -113,6 +113,40 @@ class CoverageTests:
         assert routes, 'no route of the blueprint found'
         assert {path: sorted(item) for path, item in document['paths'].items()} == routes
 
+    def test_every_operation_has_a_unique_operation_id_and_a_tag(self, document):
+        ids = [operation['operationId'] for _, _, operation in operations(document)]
+        assert len(ids) == len(set(ids)), sorted(name for name in ids if ids.count(name) > 1)
+        tags = [tag['name'] for tag in document['tags']]
+        assert tags == ['runs', 'results', 'outputs', 'comparison', 'history', 'meta']
+        assert all(tag['description'] for tag in document['tags'])
+        for path, method, operation in operations(document):
+            assert len(operation['tags']) == 1 and operation['tags'][0] in tags, (path, method)
+            get = document['paths'][path]['get']
+            suffix = {'get': '', 'head': 'Headers', 'options': 'Preflight'}[method]
+            assert operation['operationId'] == get['operationId'] + suffix, (path, method)
+            assert operation['tags'] == get['tags'], (path, method)
+        used = {operation['tags'][0] for _, _, operation in operations(document)}
+        assert used == set(tags), 'a tag without operations'
+
+    @pytest.mark.parametrize('path, operation_id, tag', [
+        ('/runs', 'ListRuns', 'runs'), ('/runs/{run_id}/samples/{sample_id}', 'GetRegressionResult', 'results'),
+        ('/runs/{run_id}/samples/{sample_id}/outputs/{output_id}/diff', 'GetOutputDiff', 'outputs'),
+        ('/runs/{run_id}/log', 'GetRunLog', 'outputs'), ('/runs/{run_id}/comparison', 'CompareRun', 'comparison'),
+        ('/regression-tests/{regression_id}/history', 'GetRegressionTestHistory', 'history'),
+        ('/', 'GetApiIndex', 'meta'), ('/openapi.json', 'GetOpenApiDocument', 'meta'), ('/docs', 'GetApiDocs', 'meta'),
+    ])
+    def test_operation_names(self, document, path, operation_id, tag):
+        item = document['paths'][path]
+        assert [item[method]['operationId'] for method in ('get', 'head', 'options')] == [
+            operation_id, f'{operation_id}Headers', f'{operation_id}Preflight']
+        assert item['get']['tags'] == [tag]
+
+    def test_links_name_operations_of_the_document(self, document):
+        ids = {operation['operationId'] for _, _, operation in operations(document)}
+        for path, method, operation in operations(document):
+            for name, link in operation['responses'].get('200', {}).get('links', {}).items():
+                assert link['operationId'] in ids, (path, method, name)
+
     def test_path_parameters(self, document):
         for path, method, operation in operations(document):
             names = [name.strip('{}') for name in path.split('/') if name.startswith('{')]
