@@ -178,7 +178,7 @@ _META_ERRORS = ('400', '405', '412', '429', '500', '503')
 def _meta_operation(summary: str, description: str, ok: str, content: Dict[str, Any],
                     headers: Dict[str, Any] | None = None, parameters: List[Dict[str, Any]] | None = None,
                     errors: Tuple[str, ...] = _META_ERRORS) -> Dict[str, Any]:
-    """An operation about the API itself: no token, counted as any request without one."""
+    """Describe an operation about the API itself: no token, counted as any request without one."""
     answer_headers = {**_RATE_HEADERS, **_META_CACHE_HEADERS, **(headers or {})}
     get = {'summary': summary, 'description': description, 'security': [], 'parameters': parameters or [],
            'responses': {'200': {'description': ok, 'headers': answer_headers, 'content': content},
@@ -205,11 +205,12 @@ def _document_paths(spec: APISpec) -> None:
         'The docs page', 'This document rendered by Swagger UI (from the flask-swagger-ui package), served by the '
         'API itself: no other site is asked for anything.', 'The page',
         {'text/html': {'schema': {'type': 'string'}}},
-        headers={'Content-Security-Policy': {'description': f'{docs.CONTENT_SECURITY_POLICY}',
+        headers={'Content-Security-Policy': {'description': f'What the page may load: {docs.CONTENT_SECURITY_POLICY}',
                                              'schema': {'type': 'string'}, 'required': True}}))
     spec.path('/docs/{asset}', operations=_meta_operation(
         'A file of the docs page', 'Swagger UI\'s files and the page\'s script; any other name is a 404.',
-        'The file', {media: {'schema': _BYTES} for media in sorted(set(docs.ASSETS.values()))},
+        'The file',
+        {media: {'schema': _BYTES} for media in sorted({kind.split(';')[0] for kind in docs.ASSETS.values()})},
         headers={'X-Content-Type-Options': {'description': 'nosniff', 'schema': {'type': 'string'}}},
         parameters=[{'in': 'path', 'name': 'asset', 'required': True, 'description': 'The file\'s name.',
                      'schema': {'type': 'string', 'enum': list(docs.ASSETS)}}],

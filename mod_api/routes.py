@@ -207,7 +207,7 @@ def run_comparison(run_id: str) -> Response:
 
 
 def _document() -> Dict[str, Any]:
-    """The OpenAPI document of the API at this request's prefix (built once per prefix and app)."""
+    """Return the OpenAPI document of the API at this request's prefix (built once per prefix and app)."""
     prefix = links.api_prefix()
     cache = current_app.extensions.setdefault('mod_api.openapi', {})
     if prefix not in cache:

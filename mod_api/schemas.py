@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any, Dict, List, Mapping, Optional, cast
+from typing import Any, Dict, List, Mapping, Optional, Sequence, cast
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
@@ -842,7 +842,7 @@ class ApiIndexSchema(Schema):
 
 
 def dump_api_index(name: str, version: str, links: Mapping[str, str],
-                   resources: List[Mapping[str, str]]) -> Dict[str, Any]:
+                   resources: Sequence[Mapping[str, str]]) -> Dict[str, Any]:
     """Dump the API's index."""
     return cast(Dict[str, Any], ApiIndexSchema().dump(
         {'name': name, 'version': version, 'links': links, 'resources': resources}))

@@ -508,7 +508,8 @@ def test_without_a_usable_secret_the_host_starts_and_the_api_answers_503(
     try:
         client = started.test_client()
         assert client.get('/').status_code == 200  # the host's own pages keep working
-        for path in ('/api/v1/runs/1/summary', '/api/v1/runs', '/api/v1/openapi.json', '/api/v1/nowhere'):
+        for path in ('/api/v1/runs/1/summary', '/api/v1/runs', '/api/v1/openapi.json', '/api/v1/nowhere', '/api/v1/',
+                     '/api/v1/docs', '/api/v1/docs/docs.js'):
             answer = client.get(path, headers={'Authorization': 'Bearer x.y.z'})
             assert answer.status_code == 503, path
             body = answer.get_json()

@@ -274,3 +274,58 @@ def test_a_frontend_on_an_origin_not_allowed_is_refused_by_the_browser(browser, 
     exchanges = servers.summary_exchanges()
     assert [(e.method, e.origin, e.authorized) for e in exchanges] == [('OPTIONS', url, False)]
     assert 'Access-Control-Allow-Origin' not in exchanges[0].headers
+
+
+# --- the docs page -------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def docs_server(database_uri: str) -> Iterator[Tuple[Served, List[Exchange]]]:
+    """The API on its port, for the docs page: no origin allowed (the page is the API's own), no token."""
+    api_app = create_app(app_config(database_uri))
+    exchanges: List[Exchange] = []
+    served = Served(recorded(api_app, exchanges))
+    try:
+        yield served, exchanges
+    finally:
+        served.stop()
+        with api_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# Every Content-Security-Policy violation of the page, as the browser reports them to it.
+WATCH_POLICY = """
+window.violations = [];
+document.addEventListener('securitypolicyviolation',
+                          (event) => window.violations.push(event.violatedDirective + ' ' + event.blockedURI));
+"""
+
+
+def test_the_docs_page_renders_the_document_offline_under_its_policy(browser, docs_server):
+    served, exchanges = docs_server
+    page = browser.new_page()
+    asked: List[str] = []
+    page.on('request', lambda request: asked.append(request.url))
+    page.add_init_script(WATCH_POLICY)
+    try:
+        page.goto(served.url() + '/api/v1/docs', wait_until='domcontentloaded')
+        # Swagger UI draws one block per operation, named by its tag and operationId.
+        list_runs = page.wait_for_selector('#operations-runs-ListRuns', state='visible', timeout=WAIT_MS)
+        assert list_runs is not None
+        assert 'List runs' in (list_runs.text_content() or '')
+        for operation in ('meta-GetApiIndex', 'outputs-GetOutputDiff', 'history-GetRegressionTestHistory'):
+            page.wait_for_selector(f'#operations-{operation}', state='attached', timeout=WAIT_MS)
+        # Opened, an operation shows its example: a real answer of the demo.
+        page.click('#operations-runs-GetRunSummary .opblock-summary-control')
+        page.wait_for_selector('#operations-runs-GetRunSummary .responses-wrapper .microlight', timeout=WAIT_MS)
+        shown = page.text_content('#operations-runs-GetRunSummary .responses-wrapper') or ''
+        assert '"total_samples": 9' in shown, shown[:500]
+        violations = page.evaluate('window.violations')
+    finally:
+        page.close()
+    assert violations == [], violations
+    # Nothing from any other site: the page, Swagger UI's files and the document all came from the API.
+    assert asked and all(url.startswith(served.url() + '/api/v1/') for url in asked), asked
+    paths = {exchange.path: exchange.status for exchange in exchanges}
+    assert paths['/api/v1/docs'] == paths['/api/v1/openapi.json'] == paths['/api/v1/docs/swagger-ui-bundle.js'] == 200
+    assert all(status in (200, 304) for status in paths.values()), paths

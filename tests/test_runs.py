@@ -851,7 +851,7 @@ class CorsTests:
 
     def test_preflight(self, cors_app, finished_run):
         client = cors_app.test_client()
-        for path in [*finished_run.values(), '/runs', '/openapi.json']:
+        for path in [*finished_run.values(), '/runs', '/openapi.json', '/', '/docs', '/docs/docs.js']:
             response = preflight(client, path)
             assert response.status_code == 200, path
             assert response.headers['Access-Control-Allow-Origin'] == ORIGIN
