@@ -107,28 +107,6 @@ def _exactly_mysql(element: exactly, compiler: Any, **kw: Any) -> str:
     return f'BINARY {compiler.process(element.clauses, **kw)}'
 
 
-class unindexed(FunctionElement):  # noqa: N801  (reads as SQL: unindexed(column) == value)
-    """An integer column that SQLite must not index for this comparison (``+column``): elsewhere the column itself.
-
-    For a join that reads few rows of a table without an index on the
-    column: SQLite would build a temporary index of the whole table first.
-    """
-
-    name = 'unindexed'
-    type = sa.Integer()
-    inherit_cache = True
-
-
-@compiles(unindexed)
-def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(unindexed, 'sqlite')
-def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return f'+{compiler.process(element.clauses, **kw)}'
-
-
 def stored(column: Any) -> Any:
     """Compare an enum column by its stored string.
 
@@ -400,7 +378,6 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
     output_columns = (_outputs.id, _outputs.regression_id, _outputs.correct,
                       sa.type_coerce(_outputs.ignore, sa.Integer), _files.test_id, _files.expected, _files.got,
                       _variants.file_hashes, _outputs.correct_extension, _outputs.expected_filename)
-    # One test's few outputs: reading the variants is cheaper than SQLite's index of all of them.
     variant_of = _variants.regression_test_output_id
     outputs = (
         sa.select(*output_columns[:STATUS_COLUMNS[1] if status_only else None])
@@ -619,8 +596,7 @@ def _outputs_of_runs_statement(one: bool, status_only: bool) -> sa.CompoundSelec
     """
     width = STATUS_COLUMNS[1] if status_only else None
     none = sa.null()
-    # One test's few outputs: reading the variants is cheaper than SQLite's index of all of them.
-    variant_of = unindexed(_variants.regression_test_output_id) if one else _variants.regression_test_output_id
+    variant_of = _variants.regression_test_output_id
     outputs = (
         sa.select(*(_outputs.id, _outputs.regression_id, _outputs.correct, sa.type_coerce(_outputs.ignore, sa.Integer),
                     none, none, none, _variants.file_hashes, _outputs.correct_extension,
