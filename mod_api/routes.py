@@ -174,7 +174,8 @@ def run_comparison(run_id: str) -> Response:
         rule = 'given'
     else:
         base, rule = queries.choose_base(g.db, run)
-    rows = queries.load_rows_of_runs(g.db, [run] if base is None or base.run_id == run.run_id else [run, base])
+    # Two runs: one run's loads, twice, cost less than assembling both from one pair of statements.
+    rows = {other.run_id: queries.load_rows(g.db, other) for other in ([run] if base is None else [run, base])}
     state = run_state(run.last_status)
     here = comparison.sides(state, rows[run.run_id].tests, rows[run.run_id].outputs)
     there = None
