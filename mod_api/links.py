@@ -121,7 +121,8 @@ def page_links(limit: int, offset: int, total: int) -> Dict[str, Optional[str]]:
     def url(page: Optional[int]) -> Optional[str]:
         if page is None:
             return None
-        return f'{base}?{urlencode([*kept, ("offset", str(page))], quote_via=quote, safe=",")}'
+        # Commas and colons kept as they are (status=fail,missing_output; a time), all else quoted.
+        return f'{base}?{urlencode([*kept, ("offset", str(page))], quote_via=quote, safe=",:")}'
     return {relation: url(page) for relation, page in page_offsets(limit, offset, total).items()}
 
 

@@ -279,9 +279,9 @@ def _run_order(sort: str) -> List[sa.ColumnElement]:
 
 def load_runs(session: DbSession, filters: RunFilters, limit: int, offset: int,
               sort: str = '-id') -> Tuple[List[RunFacts], int]:
-    """Load a page of runs in the order ``sort`` (``RUN_ORDERS``; newest first by default), and the total (two statements).
+    """Load a page of runs in the order ``sort`` (``RUN_ORDERS``; newest first by default), and the total.
 
-    The total counts the runs that match ``filters`` over all pages.
+    Two statements; the total counts the runs that match ``filters`` over all pages.
     """
     conditions = _run_conditions(filters)
     total = session.execute(sa.select(sa.func.count()).select_from(Test).where(*conditions)).scalar_one()

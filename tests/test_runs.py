@@ -37,7 +37,8 @@ OTHER = sha('not the baseline')
 RUN_KEYS = ['run_id', 'platform', 'type', 'branch', 'commit', 'pr_number', 'repository', 'state', 'started_at',
             'finished_at', 'links', 'html_url', 'counts', 'conclusion']
 ORIGIN = 'http://localhost:8001'
-EXPOSED = {'etag', 'link', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-request-id'}
+EXPOSED = {'etag', 'link', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset',
+           'x-request-id'}
 
 
 def get_json(api: Api, path: str, status: int = 200) -> Any:
