@@ -122,6 +122,11 @@ class Moment(fields.Field):
     _DATE_TIME = fields.AwareDateTime()
     _DATE = fields.Date()
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Described as either format: the document then admits no other string (no empty one).
+        metadata = {'anyOf': [{'format': 'date-time'}, {'format': 'date'}], **kwargs.pop('metadata', {})}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value: Any, attr: Optional[str], data: Optional[Mapping[str, Any]],
                      **kwargs: Any) -> datetime.datetime:
         try:

@@ -148,7 +148,8 @@ class CoverageTests:
         assert runs['commit']['pattern'] == '^[0-9a-fA-F]{7,64}$'
         assert runs['pr']['minimum'] == 1
         assert runs['sort']['enum'] == ['id', '-id', 'started_at', '-started_at']
-        assert runs['started_after'] == runs['started_before'] == {'type': 'string'}
+        assert runs['started_after'] == runs['started_before'] == {
+            'type': 'string', 'anyOf': [{'format': 'date-time'}, {'format': 'date'}]}
         samples = {p['name']: p['schema'] for p in document['paths']['/runs/{run_id}/samples']['get']['parameters']}
         statuses = '(' + '|'.join(STATUSES) + ')'
         assert samples['status'] == {'type': 'string', 'pattern': f'^{statuses}(,{statuses})*$'}
