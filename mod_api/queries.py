@@ -126,7 +126,13 @@ def _enum_value(value: object) -> Optional[str]:
 
 @dataclass(frozen=True)
 class RunFilters:
-    """Which runs a list asks for; None means any."""
+    """Which runs a list asks for; None (or no values) means any.
+
+    ``platforms`` and ``states`` take any of several values; ``platform``
+    one. ``started_after`` (inclusive) and ``started_before`` (exclusive)
+    bound the time of the run's first progress row (naive UTC, as stored): a
+    run without any matches neither.
+    """
 
     platform: Optional[str] = None
     state: Optional[str] = None
@@ -134,6 +140,10 @@ class RunFilters:
     commit_prefix: Optional[str] = None
     pr_nr: Optional[int] = None
     commits_only: bool = False  # runs of commits only, no pull-request runs
+    platforms: Tuple[str, ...] = ()
+    states: Tuple[str, ...] = ()
+    started_after: Optional[datetime.datetime] = None
+    started_before: Optional[datetime.datetime] = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +210,8 @@ def _run_conditions(filters: RunFilters) -> List[sa.ColumnElement]:
     conditions: List[sa.ColumnElement] = []
     if filters.platform is not None:
         conditions.append(stored(Test.platform) == filters.platform)
+    if filters.platforms:
+        conditions.append(stored(Test.platform).in_(filters.platforms))
     if filters.branch is not None:
         conditions.append(exactly(Test.branch) == filters.branch)
     if filters.commit_prefix is not None:
@@ -212,14 +224,46 @@ def _run_conditions(filters: RunFilters) -> List[sa.ColumnElement]:
     if filters.state is not None:
         last = _progress(stored(TestProgress.status), newest=True)
         conditions.append(last.is_(None) if filters.state == 'queued' else last == filters.state)
+    if filters.states:
+        # A queued run has no progress row yet: its last status is NULL, which IN never matches.
+        last = _progress(stored(TestProgress.status), newest=True)
+        started = [state for state in filters.states if state != 'queued']
+        either = ([last.is_(None)] if 'queued' in filters.states else []) + ([last.in_(started)] if started else [])
+        conditions.append(sa.or_(*either))
+    if filters.started_after is not None:
+        conditions.append(_progress(TestProgress.timestamp, newest=False) >= filters.started_after)
+    if filters.started_before is not None:
+        conditions.append(_progress(TestProgress.timestamp, newest=False) < filters.started_before)
     return conditions
 
 
-def load_runs(session: DbSession, filters: RunFilters, limit: int, offset: int) -> Tuple[List[RunFacts], int]:
-    """Load a page of runs, newest first, and how many match in all (two statements)."""
+#: The orders of ``load_runs``: by id, or by the first progress row's time; ``-`` for descending.
+RUN_ORDERS = ('id', '-id', 'started_at', '-started_at')
+
+
+def _run_order(sort: str) -> List[sa.ColumnElement]:
+    """Order runs by ``sort``: started_at puts runs without a progress row last either way; ties by id, descending.
+
+    ``NULLS LAST`` is not MariaDB's: the NULLs are put last by a first key.
+    """
+    if sort == 'id':
+        return [Test.id.asc()]
+    if sort == '-id':
+        return [Test.id.desc()]
+    started = _progress(TestProgress.timestamp, newest=False)
+    direction = started.desc() if sort == '-started_at' else started.asc()
+    return [sa.case((started.is_(None), 1), else_=0), direction, Test.id.desc()]
+
+
+def load_runs(session: DbSession, filters: RunFilters, limit: int, offset: int,
+              sort: str = '-id') -> Tuple[List[RunFacts], int]:
+    """Load a page of runs in the order ``sort`` (``RUN_ORDERS``; newest first by default), and the total.
+
+    Two statements; the total counts the runs that match ``filters`` over all pages.
+    """
     conditions = _run_conditions(filters)
     total = session.execute(sa.select(sa.func.count()).select_from(Test).where(*conditions)).scalar_one()
-    rows = session.execute(_runs().where(*conditions).order_by(Test.id.desc()).limit(limit).offset(offset)).all()
+    rows = session.execute(_runs().where(*conditions).order_by(*_run_order(sort)).limit(limit).offset(offset)).all()
     return [_run_facts(row) for row in rows], total
 
 
@@ -483,6 +527,27 @@ def load_rows(session: DbSession, run: RunFacts, filters: ResultFilters = Result
     if not tests:
         return RunRows(tests=[], outputs=[])
     return RunRows(tests=tests, outputs=_plain_rows(connection, outputs_statement, parameters, stream=status_only))
+
+
+#: The orders of a run's results: by regression test id, or by runtime; ``-`` for descending.
+RESULT_ORDERS = ('id', '-id', 'runtime', '-runtime')
+
+
+def order_results(tests: Sequence[Any], regression_ids: Iterable[int], sort: str) -> List[int]:
+    """Order the regression tests ``regression_ids`` of a run by ``sort`` (one of ``RESULT_ORDERS``).
+
+    ``tests``: the run's rows loaded with every column (``TestRow``'s
+    layout), which give each test's runtime: a result's, None without one
+    (as ``runtime_ms`` says). Tests without a runtime come last either way;
+    ties by id, ascending.
+    """
+    ordered = sorted(regression_ids, reverse=sort == '-id')
+    if sort in ('runtime', '-runtime'):
+        runtime = {test[0]: test[5] if test[1] is not None else None for test in tests}
+        sign = -1 if sort == '-runtime' else 1
+        # Stable: the ids stay ascending within one runtime.
+        ordered.sort(key=lambda rid: (runtime[rid] is None, sign * (runtime[rid] or 0)))
+    return ordered
 
 
 def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> List[RegressionTestRecord]:

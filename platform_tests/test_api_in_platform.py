@@ -133,12 +133,23 @@ class RunFilterTests:
         ('pr=42', ['pull_request']),
         ('branch=master', ['completed']),
         ('platform=linux&state=completed', ['completed']),
+        # Several values: IN on the enum columns, and the queued runs (no progress row) among them.
+        ('platform=linux,windows&state=completed,canceled', ['completed', 'pull_request', 'canceled']),
+        ('state=queued,testing', ['testing', 'queued']),
     ])
     def test_filters(self, api: Api, world: Dict[str, Any], query: str, names: Any) -> None:
         answer = body(api.get(f'/runs?{query}&limit=100'))
         ours = set(world['runs'].values())
         assert sorted(item['run_id'] for item in answer['data'] if item['run_id'] in ours) == sorted(
             world['runs'][name] for name in names)
+
+    def test_the_list_links_its_pages(self, api: Api, world: Dict[str, Any]) -> None:
+        response = api.get('/runs?state=completed,canceled&limit=1')
+        links = body(response)['pagination']['links']
+        assert links['first'] == 'http://localhost/api/v1/runs?state=completed,canceled&limit=1&offset=0'
+        assert links['next'] == 'http://localhost/api/v1/runs?state=completed,canceled&limit=1&offset=1'
+        assert links['prev'] is None
+        assert response.headers['Link'].startswith(f'<{links["next"]}>; rel="next", <{links["first"]}>; rel="first"')
 
     def test_commit_prefix(self, api: Api, world: Dict[str, Any]) -> None:
         answer = body(api.get(f'/runs?commit={world["commits"]["pull_request"][:9]}'))

@@ -10,7 +10,7 @@ import os
 from demo import seed
 from mod_auth.models import User
 from run import db
-from tests.conftest import Api, mint
+from tests.conftest import Api, mint, path_of
 from tests.test_outputs_http import configure
 
 
@@ -38,13 +38,13 @@ def test_the_demo_seeds_files_worth_a_diff(app, client, factory, tmp_path):
     statuses = {}
     for result in detail:
         for output in result['outputs']:
-            answer = api.get(output['links']['diff'][len('/api/v1'):]).json
+            answer = api.get(path_of(output['links']['diff'])).json
             statuses[(result['regression_id'], output['output_id'])] = (answer['status'], answer['reason'])
     assert ('match', None) in statuses.values()  # the accepted variant, diffed
     assert ('match', 'identical') in statuses.values()
     assert ('diff_mismatch', None) in statuses.values()
     spupng = [result for result in api.get('/runs/4/samples').json['data'] if '-out=spupng' in result['command']]
-    binary = api.get(spupng[0]['outputs'][0]['links']['diff'][len('/api/v1'):]).json
+    binary = api.get(path_of(spupng[0]['outputs'][0]['links']['diff'])).json
     assert (binary['binary'], binary['reason']) == (True, 'binary')
     log = api.get(f'/runs/{ids["completed_run"]}/log', headers={'Range': 'bytes=-15'})
     assert (log.status_code, log.get_data()) == (206, b'Done: 9 tests.\n')

@@ -49,11 +49,11 @@ def store_null(factory, row, *attributes):
 def detail(api, run, test):
     """The detail of one regression test in a run, its message apart (returned second).
 
-    Its links and file names are left out: tests/test_outputs_http.py tests them; so are failing_since and
-    last_passed_in, which tests/test_relative_fields_http.py tests.
+    Its links and file names are left out: tests/test_outputs_http.py and tests/test_lists_http.py test them; so
+    are failing_since and last_passed_in, which tests/test_relative_fields_http.py tests.
     """
     body = get_json(api, f'/runs/{run.id}/samples/{test.id}')
-    del body['html_url'], body['failing_since'], body['last_passed_in']
+    del body['links'], body['html_url'], body['failing_since'], body['last_passed_in']
     for output in body['outputs']:
         del output['filename'], output['links']
     return body, body.pop('result_message')

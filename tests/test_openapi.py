@@ -141,12 +141,19 @@ class CoverageTests:
 
     def test_query_parameter_values(self, document):
         runs = {p['name']: p['schema'] for p in document['paths']['/runs']['get']['parameters']}
-        assert runs['state']['enum'] == ['queued', 'preparation', 'testing', 'completed', 'canceled']
-        assert runs['platform']['enum'] == ['linux', 'windows']
+        # Several values, comma-separated: a pattern of the allowed ones.
+        states = '(queued|preparation|testing|completed|canceled)'
+        assert runs['state'] == {'type': 'string', 'pattern': f'^{states}(,{states})*$'}
+        assert runs['platform'] == {'type': 'string', 'pattern': '^(linux|windows)(,(linux|windows))*$'}
         assert runs['commit']['pattern'] == '^[0-9a-fA-F]{7,64}$'
         assert runs['pr']['minimum'] == 1
+        assert runs['sort']['enum'] == ['id', '-id', 'started_at', '-started_at']
+        assert runs['started_after'] == runs['started_before'] == {
+            'type': 'string', 'anyOf': [{'format': 'date-time'}, {'format': 'date'}]}
         samples = {p['name']: p['schema'] for p in document['paths']['/runs/{run_id}/samples']['get']['parameters']}
-        assert samples['status']['enum'] == STATUSES
+        statuses = '(' + '|'.join(STATUSES) + ')'
+        assert samples['status'] == {'type': 'string', 'pattern': f'^{statuses}(,{statuses})*$'}
+        assert samples['sort']['enum'] == ['id', '-id', 'runtime', '-runtime']
 
     @pytest.mark.parametrize('path', [
         '/runs', '/runs/{run_id}', '/runs/{run_id}/summary', '/runs/{run_id}/samples',

@@ -38,7 +38,7 @@ COUNT_OF = {'pass': 'pass_count', 'fail': 'fail_count', 'skipped': 'skipped_coun
             'not_started': 'not_started_count'}
 
 DETAIL_KEYS = ['run_id', 'sample_id', 'regression_id', 'category', 'command', 'status', 'runtime_ms', 'exit_code',
-               'expected_exit_code', 'result_message', 'tags', 'outputs', 'html_url']
+               'expected_exit_code', 'result_message', 'tags', 'outputs', 'links', 'html_url']
 # The detail adds, after the list item's fields, where the test stands over earlier runs (issue 12).
 RELATIVE_KEYS = ['failing_since', 'last_passed_in']
 OUTPUT_KEYS = ['output_id', 'status', 'expected_hash', 'actual_hash', 'filename', 'links']
@@ -181,7 +181,10 @@ class DetailShapeTests:
         assert list(body) == DETAIL_KEYS + RELATIVE_KEYS
         assert all(list(output) == OUTPUT_KEYS for output in body['outputs'])
         message = body.pop('result_message')
-        body.pop('html_url')
+        assert body.pop('links') == {'self': f'http://localhost/api/v1/runs/{run.id}/samples/{test.id}',
+                                     'run': f'http://localhost/api/v1/runs/{run.id}',
+                                     'history': f'http://localhost/api/v1/regression-tests/{test.id}/history'}
+        assert body.pop('html_url') == f'http://localhost/test/{run.id}'
         for output in body['outputs']:  # tested in test_outputs_http.py
             del output['filename'], output['links']
         # The only run: it fails since this run, and passed in none before.
