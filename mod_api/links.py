@@ -4,9 +4,10 @@ The API's URLs are written from its absolute root (``url_for`` with
 ``_external``: the scheme and host the host app sees, through its
 ``ProxyFix`` when it has one). The platform's pages are at the address set in
 ``API_PLATFORM_URL``, else at the scheme, host and root of the request
-itself. Behind nginx the platform's ``ProxyFix`` trusts only
-``X-Forwarded-For``, so the request's scheme is ``http``: set
-``API_PLATFORM_URL`` there for ``https`` links.
+itself; the API's URLs too, under ``API_PLATFORM_URL`` when it is set.
+Behind nginx the platform's ``ProxyFix`` trusts only ``X-Forwarded-For``, so
+the request's scheme is ``http``: set ``API_PLATFORM_URL`` there for
+``https`` links.
 
 URLs are written from one root per request rather than with ``url_for``
 for each: a page of 100 results links up to 6,000 of them.
@@ -28,10 +29,19 @@ PAGE_RELATIONS = ('next', 'prev', 'first', 'last')
 
 
 def api_root() -> str:
-    """Return the absolute URL the API is mounted at (``http://host/api/v1``), once per request."""
+    """Return the absolute URL the API is mounted at (``http://host/api/v1``), once per request.
+
+    Under ``API_PLATFORM_URL`` when it is set (the platform's public address:
+    behind nginx, the request itself says ``http``), else the request's.
+    """
     root = request.environ.get(_ROOT)
     if root is None:
-        root = request.environ[_ROOT] = url_for('mod_api.runs', _external=True)[:-len('/runs')]
+        configured = current_settings().platform_url
+        if configured:
+            root = configured + url_for('mod_api.runs')[len(request.script_root):-len('/runs')]
+        else:
+            root = url_for('mod_api.runs', _external=True)[:-len('/runs')]
+        request.environ[_ROOT] = root
     return str(root)
 
 
@@ -115,7 +125,8 @@ def page_links(limit: int, offset: int, total: int) -> Dict[str, Optional[str]]:
     Each is the request's own URL with its query as given (same filters,
     sort and limit, in the same order), only ``offset`` set to the page's.
     """
-    base = url_for(str(request.endpoint), **(request.view_args or {}), _external=True)
+    own = url_for(str(request.endpoint), **(request.view_args or {}))
+    base = api_root() + own[len(url_for('mod_api.runs')) - len('/runs'):]
     kept = [(name, value) for name, value in request.args.items(multi=True) if name != 'offset']
 
     def url(page: Optional[int]) -> Optional[str]:
