@@ -82,8 +82,9 @@ class Description:
     regression_id: int
     sample_id: int
     command: str
-    category: Optional[str]
+    category: Optional[str]  # the first of ``categories``; None when it has none
     tags: Tuple[str, ...] = ()
+    categories: Tuple[str, ...] = ()  # by code point
 
 
 class exactly(FunctionElement):  # noqa: N801  (reads as SQL: exactly(column) == value)
@@ -758,7 +759,9 @@ def _descriptions_statement() -> sa.CompoundSelect:
 
 
 def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict[int, Description]:
-    """Load the sample, command, first category and sorted tags of regression tests (one statement).
+    """Load the sample, command, sorted categories (and the first of them) and sorted tags of regression tests.
+
+    In one statement.
 
     Names are ordered here, by code point, not by the database: a MariaDB
     collation would put "alpha" before "Beta", SQLite the other way round.
@@ -774,12 +777,14 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
             tests[row[0]] = row
         elif row[4] is not None:
             names[(row[0], row[3])].append(row[4])
-    return {
-        rid: Description(regression_id=rid, sample_id=row[1], command=row[2] or '',
-                         category=min(names[(rid, 'category')], default=None),
-                         tags=tuple(sorted(names[(rid, 'tag')])))
-        for rid, row in tests.items()
-    }
+    described = {}
+    for rid, row in tests.items():
+        # A link stored twice names its category once (the link table has no primary key).
+        categories = tuple(sorted(set(names[(rid, 'category')])))
+        described[rid] = Description(regression_id=rid, sample_id=row[1], command=row[2] or '',
+                                     category=categories[0] if categories else None,
+                                     tags=tuple(sorted(names[(rid, 'tag')])), categories=categories)
+    return described
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,9 @@ class RunSummarySchema(Schema):
     duration_ms = fields.Integer(required=True, allow_none=True)
     triggered_by = fields.String(required=True, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(RUN_STATES), metadata={
-        'description': 'State of the run, from its latest progress row.'})
+        'description': 'The same as state, kept for compatibility: clients read it under this name.'})
+    state = fields.String(required=True, validate=validate.OneOf(RUN_STATES), metadata={
+        'description': 'State of the run, from its latest progress row (as GET /runs names it).'})
     running_count = fields.Integer(required=True)
     not_started_count = fields.Integer(required=True)
 
@@ -274,7 +276,13 @@ class RegressionResultSchema(Schema):
         'description': 'The media sample the regression test runs on.'})
     regression_id = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
         'description': 'The regression test\'s id (the sample_id of the path).'})
-    category = CutString(validate=validate.Length(max=100))
+    category = CutString(validate=validate.Length(max=100), metadata={
+        'description': 'The first of categories; left out when the test has none.'})
+    categories = CutList(CutString(validate=validate.Length(max=100)), required=True,
+                         validate=validate.Length(max=50), metadata={
+                             'description': 'Every category of the regression test, by code point (the first 50, '
+                                            'each cut to 100 characters); empty when it has none. The category '
+                                            'filter matches any of them.'})
     command = CutString(validate=validate.Length(max=500))
     status = fields.String(required=True, validate=validate.OneOf(STATUSES), metadata={
         'description': 'Computed from TestResult, TestResultFile, expected exit code, and multiple acceptable '
@@ -551,6 +559,7 @@ def dump_run_summary(run: RunFacts, counts: Counts) -> Dict[str, Any]:
         'duration_ms': duration_ms(run.first_progress_at, run.last_progress_at, state),
         'triggered_by': triggered_by(run.requested_by, run.is_pull_request, run.pr_nr, run.branch),
         'status': state.value,
+        'state': state.value,
         'running_count': counts[Status.running],
         'not_started_count': counts[Status.not_started],
     })
@@ -566,10 +575,12 @@ def _cut_limit(schema: Schema, name: str) -> Optional[int]:
 _CATEGORY_MAX, _COMMAND_MAX, _MESSAGE_MAX, _TAGS_MAX, _OUTPUTS_MAX = (
     _cut_limit(_REGRESSION_RESULT, name) for name in ('category', 'command', 'result_message', 'tags', 'outputs'))
 _TAG_MAX = cast(CutList, _REGRESSION_RESULT.fields['tags']).inner._limit()  # type: ignore[attr-defined]
+_CATEGORIES_MAX = _cut_limit(_REGRESSION_RESULT, 'categories')
+_CATEGORY_NAME_MAX = cast(CutList, _REGRESSION_RESULT.fields['categories']).inner._limit()  # type: ignore[attr-defined]
 
 
 def dump_regression_result(run_id: int, verdict: Verdict, description: Description) -> Dict[str, Any]:
-    """Dump one regression test's result in a run; ``category`` is left out when it has none.
+    """Dump one regression test's result in a run; ``category`` is left out when it has none, ``categories`` not.
 
     Built as ``RegressionResultSchema`` dumps it, without calling it: a page of
     100 results is the bulk of a list's time, and the schema's dump would only
@@ -584,6 +595,7 @@ def dump_regression_result(run_id: int, verdict: Verdict, description: Descripti
         'sample_id': description.sample_id,
         'regression_id': verdict.regression_id,
         **({} if description.category is None else {'category': description.category[:_CATEGORY_MAX]}),
+        'categories': [name[:_CATEGORY_NAME_MAX] for name in description.categories[:_CATEGORIES_MAX]],
         'command': description.command[:_COMMAND_MAX],
         'status': verdict.status.value,
         'runtime_ms': verdict.runtime_ms,

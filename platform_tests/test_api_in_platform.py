@@ -62,7 +62,8 @@ class VerdictTests:
         assert answer == {
             'run_id': world['runs']['completed'], 'total_samples': 9, 'pass_count': 3, 'fail_count': 4,
             'skipped_count': 1, 'missing_output_count': 1, 'error_count': 1, 'duration_ms': 15 * 60 * 1000,
-            'triggered_by': 'commit on master', 'status': 'completed', 'running_count': 0, 'not_started_count': 0}
+            'triggered_by': 'commit on master', 'status': 'completed', 'state': 'completed', 'running_count': 0,
+            'not_started_count': 0}
 
     def test_a_run_in_progress(self, api: Api, world: Dict[str, Any]) -> None:
         run_id = world['runs']['testing']
