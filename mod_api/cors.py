@@ -2,9 +2,9 @@
 
 Built on flask-cors, for the API's URLs only. Allowed origins come from
 ``API_CORS_ORIGINS`` (none by default: no CORS headers at all). A preflight
-needs no token; the headers a frontend needs (``ETag``, ``Retry-After``, the
-rate-limit headers, the ``WWW-Authenticate`` challenge, ``X-Request-Id``) are
-exposed.
+needs no token; the headers a frontend needs (``ETag``, ``Link`` to a list's
+other pages, ``Retry-After``, the rate-limit headers, the ``WWW-Authenticate``
+challenge, ``X-Request-Id``) are exposed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flask_cors import CORS
 from mod_api.blueprint import mod_api
 from mod_api.settings import Settings
 
-EXPOSED_HEADERS = ['ETag', 'Retry-After', 'WWW-Authenticate', 'X-RateLimit-Limit', 'X-RateLimit-Remaining',
+EXPOSED_HEADERS = ['ETag', 'Link', 'Retry-After', 'WWW-Authenticate', 'X-RateLimit-Limit', 'X-RateLimit-Remaining',
                    'X-RateLimit-Reset', 'X-Request-Id']
 
 

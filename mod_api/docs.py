@@ -93,7 +93,7 @@ def docs_page() -> Response:
 
     def answer() -> Response:
         parse_query(NoQuerySchema(), request.args)
-        prefix = links.api_prefix()
+        prefix = links.api_path()
         page = _PAGE.format(docs=html.escape(f'{prefix}/docs'), document=html.escape(f'{prefix}/openapi.json'))
         response = conditional(Response(page, mimetype='text/html'), PAGE_CACHE)
         response.headers['Content-Security-Policy'] = CONTENT_SECURITY_POLICY

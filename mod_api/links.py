@@ -1,31 +1,58 @@
-"""Links: the API's own URLs, as paths (like every ``links`` entry), and the platform's pages, as absolute URLs.
+"""Links: the API's own URLs and the platform's pages, all absolute, and the links between a list's pages.
 
-The platform's pages are at the address set in ``API_PLATFORM_URL``, else at
-the scheme, host and root of the request itself. Behind nginx the platform's
-``ProxyFix`` trusts only ``X-Forwarded-For``, so the request's scheme is
-``http``: set ``API_PLATFORM_URL`` there for ``https`` links.
+The API's URLs are written from its absolute root (``url_for`` with
+``_external``: the scheme and host the host app sees, through its
+``ProxyFix`` when it has one). The platform's pages are at the address set in
+``API_PLATFORM_URL``, else at the scheme, host and root of the request
+itself; the API's URLs too, under ``API_PLATFORM_URL`` when it is set.
+Behind nginx the platform's ``ProxyFix`` trusts only ``X-Forwarded-For``, so
+the request's scheme is ``http``: set ``API_PLATFORM_URL`` there for
+``https`` links.
 
-URLs are written from one prefix per request rather than with ``url_for``
+URLs are written from one root per request rather than with ``url_for``
 for each: a page of 100 results links up to 6,000 of them.
 """
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Mapping, Optional
+from urllib.parse import quote, urlencode
 
 from flask import request, url_for
 
 from mod_api.settings import current as current_settings
 
-_PREFIX = 'mod_api.links.prefix'
+_ROOT = 'mod_api.links.root'
+
+#: The relations of a list's ``Link`` header and of its ``pagination.links``, in the order the header gives them.
+PAGE_RELATIONS = ('next', 'prev', 'first', 'last')
 
 
-def api_prefix() -> str:
-    """Return the path the API is mounted at (``/api/v1``), once per request."""
-    prefix = request.environ.get(_PREFIX)
-    if prefix is None:
-        prefix = request.environ[_PREFIX] = url_for('mod_api.runs')[:-len('/runs')]
-    return str(prefix)
+def api_root() -> str:
+    """Return the absolute URL the API is mounted at (``http://host/api/v1``), once per request.
+
+    Under ``API_PLATFORM_URL`` when it is set (the platform's public address:
+    behind nginx, the request itself says ``http``), else the request's.
+    """
+    root = request.environ.get(_ROOT)
+    if root is None:
+        configured = current_settings().platform_url
+        if configured:
+            root = configured + url_for('mod_api.runs')[len(request.script_root):-len('/runs')]
+        else:
+            root = url_for('mod_api.runs', _external=True)[:-len('/runs')]
+        request.environ[_ROOT] = root
+    return str(root)
+
+
+def api_path() -> str:
+    """Return the path the API is mounted at (``/api/v1``): for what must stay on the request's own origin.
+
+    The OpenAPI document's server and the docs page's files are named by
+    path, so that a browser reads them from the origin it is on (the docs
+    page's Content-Security-Policy allows no other).
+    """
+    return str(url_for('mod_api.runs')[:-len('/runs')])
 
 
 def platform_url() -> str:
@@ -38,29 +65,89 @@ def run_html_url(run_id: int) -> str:
     return f'{platform_url()}/test/{run_id}'
 
 
-def run_log(run_id: int) -> str:
-    """Return the API's path of a run's CI log."""
-    return f'{api_prefix()}/runs/{run_id}/log'
+def run_url(run_id: int) -> str:
+    """Return the API's URL of a run."""
+    return f'{api_root()}/runs/{run_id}'
 
 
-def output_path(run_id: int, regression_id: int, output_id: int) -> str:
-    """Return the API's path of one output of a regression test in a run (its diff and files are under it)."""
-    return f'{api_prefix()}/runs/{run_id}/samples/{regression_id}/outputs/{output_id}'
+def run_links(run_id: int) -> Dict[str, str]:
+    """Link a run to itself and to what the API says about it: summary, results, comparison, CI log."""
+    run = run_url(run_id)
+    return {'self': run, 'summary': f'{run}/summary', 'samples': f'{run}/samples',
+            'comparison': f'{run}/comparison', 'log': f'{run}/log'}
+
+
+def result_url(run_id: int, regression_id: int) -> str:
+    """Return the API's URL of a regression test's result in a run."""
+    return f'{api_root()}/runs/{run_id}/samples/{regression_id}'
+
+
+def history_url(regression_id: int) -> str:
+    """Return the API's URL of a regression test's history."""
+    return f'{api_root()}/regression-tests/{regression_id}/history'
+
+
+def result_links(run_id: int, regression_id: int) -> Dict[str, str]:
+    """Link a result to itself, its run, and the test's history."""
+    return {'self': result_url(run_id, regression_id), 'run': run_url(run_id),
+            'history': history_url(regression_id)}
 
 
 def output_links(run_id: int, regression_id: int, output_id: int, expected_hash: Optional[str],
                  actual_hash: Optional[str]) -> Dict[str, Optional[str]]:
-    """Link an output's diff, its files, and the platform's diff page.
+    """Link an output's own answer (its diff), its files, its result, and the platform's diff page.
 
     A file's link is null when the output has no such file (no valid hash
     for it); the platform's page only when the actual output differs from
     the baseline's hash (its page fails for an output stored as identical).
     """
-    base = output_path(run_id, regression_id, output_id)
+    result = result_url(run_id, regression_id)
+    base = f'{result}/outputs/{output_id}'
     differs = expected_hash is not None and actual_hash is not None and expected_hash != actual_hash
     return {
+        'self': f'{base}/diff',
         'diff': f'{base}/diff',
         'expected': f'{base}/expected' if expected_hash is not None else None,
         'actual': f'{base}/actual' if actual_hash is not None else None,
+        'result': result,
         'diff_html': f'{platform_url()}/test/diff/{run_id}/{regression_id}/{output_id}' if differs else None,
     }
+
+
+def page_offsets(limit: int, offset: int, total: int) -> Dict[str, Optional[int]]:
+    """Return the offset of the next, previous, first and last page of a list (None: there is no such page).
+
+    Pages are ``limit`` items on a grid from offset 0: the last one starts at
+    the last multiple of ``limit`` below ``total`` (0 for an empty list).
+    ``next`` follows the page when items are left after it; ``prev`` goes
+    ``limit`` back from any offset but 0, never beyond the last page (from
+    an offset past the end it leads back into the list).
+    """
+    last = (total - 1) // limit * limit if total > 0 else 0
+    return {'next': offset + limit if offset + limit < total else None,
+            'prev': max(0, min(offset - limit, last)) if offset > 0 else None,
+            'first': 0, 'last': last}
+
+
+def page_links(limit: int, offset: int, total: int) -> Dict[str, Optional[str]]:
+    """Return the absolute URLs of a list's next, previous, first and last page (None: no such page).
+
+    Each is the request's own URL with its query as given (same filters,
+    sort and limit, in the same order), only ``offset`` set to the page's.
+    """
+    own = url_for(str(request.endpoint), **(request.view_args or {}))
+    base = api_root() + own[len(url_for('mod_api.runs')) - len('/runs'):]
+    kept = [(name, value) for name, value in request.args.items(multi=True) if name != 'offset']
+
+    def url(page: Optional[int]) -> Optional[str]:
+        if page is None:
+            return None
+        # Commas and colons kept as they are (status=fail,missing_output; a time), all else quoted.
+        return f'{base}?{urlencode([*kept, ("offset", str(page))], quote_via=quote, safe=",:")}'
+    return {relation: url(page) for relation, page in page_offsets(limit, offset, total).items()}
+
+
+def link_header(links: Mapping[str, Optional[str]]) -> str:
+    """Write a list's page links as an RFC 8288 ``Link`` header, leaving out the relations that do not apply."""
+    return ', '.join(f'<{links[relation]}>; rel="{relation}"' for relation in PAGE_RELATIONS
+                     if links.get(relation) is not None)

@@ -41,6 +41,12 @@ _CACHE_HEADERS = {
     'Cache-Control': {'description': '"private, max-age=60" once the run is finished, else "private, no-cache".',
                       'schema': {'type': 'string'}, 'required': True},
 }
+# Every page of a list carries this.
+_LINK_HEADER = {'Link': {
+    'description': 'RFC 8288 links to the list\'s next, prev, first and last page (absolute URLs: the request\'s own, '
+                   'only offset changed); next is left out on the last page, prev on the first. The same as '
+                   'pagination.links.',
+    'schema': {'type': 'string'}, 'required': True}}
 _ERRORS = {
     '400': 'A path or query parameter is invalid; details name it and what it accepts.',
     '401': 'Missing, expired, or invalid bearer token',
@@ -81,7 +87,7 @@ def _error(status: str) -> Dict[str, Any]:
 def _operation(summary: str, description: str, ok: str, body: Type[Schema],
                path_ids: Tuple[str, ...] = (), query: Type[Schema] | None = None, any_run_id: bool = False,
                errors: Tuple[str, ...] = ('400', '401', '403', '404', '405', '412', '429', '500', '503'),
-               links: Dict[str, Any] | None = None) -> Dict[str, Any]:
+               links: Dict[str, Any] | None = None, paged: bool = False) -> Dict[str, Any]:
     parameters: List[Dict[str, Any]] = [
         {'in': 'path', 'name': name, 'required': True, 'schema': dict(_ANY_ID if any_run_id else _ID),
          'description': {'run_id': 'Numeric run ID',
@@ -92,7 +98,7 @@ def _operation(summary: str, description: str, ok: str, body: Type[Schema],
     if query is not None:
         parameters.append({'in': 'query', 'schema': query})
     responses: Dict[str, Any] = {
-        '200': {'description': ok, 'headers': {**_RATE_HEADERS, **_CACHE_HEADERS},
+        '200': {'description': ok, 'headers': {**_RATE_HEADERS, **_CACHE_HEADERS, **(_LINK_HEADER if paged else {})},
                 'content': {'application/json': {'schema': body}}},
         '304': {'description': 'Not modified: the If-None-Match validator still holds.',
                 'headers': {**_RATE_HEADERS, **_CACHE_HEADERS}},
@@ -253,13 +259,16 @@ def build(url_prefix: str) -> Dict[str, Any]:
                                         'endpoint but those tagged meta (the index, this document and its '
                                         f'docs page) needs a bearer token with the scope {RUNS_READ}.'})
     plugin.map_to_openapi_type(schemas.DecimalInteger, fields.Integer)
+    plugin.map_to_openapi_type(schemas.Choices, fields.String)
+    plugin.map_to_openapi_type(schemas.Moment, fields.String)
     spec.components.security_scheme('bearerAuth', {'type': 'http', 'scheme': 'bearer', 'bearerFormat': 'JWT'})
     spec.components.schema('Error', schema=schemas.ErrorSchema)
     _meta_paths(spec)
     spec.path('/runs', operations=_operation(
-        'List runs', 'Runs, newest first, filtered by platform, state, branch, commit prefix or pull request.',
+        'List runs', 'Runs, newest first (or as sort says), filtered by platform, state, branch, commit prefix, '
+        'pull request or start time.',
         'A page of runs', schemas.RunListSchema, query=schemas.RunListQuerySchema,
-        errors=('400', '401', '403', '405', '412', '429', '500', '503'),
+        errors=('400', '401', '403', '405', '412', '429', '500', '503'), paged=True,
         links=_links('$response.body#/data/0/run_id', 'GetRun', 'GetRunSummary', 'ListRegressionResults')))
     spec.path('/runs/{run_id}', operations=_operation(
         'Get a run', 'One run with its progress history.', 'The run', schemas.RunDetailSchema, ('run_id',),
@@ -272,9 +281,10 @@ def build(url_prefix: str) -> Dict[str, Any]:
         any_run_id=True))
     spec.path('/runs/{run_id}/samples', operations=_operation(
         'List the regression results of a run',
-        'Every regression test in the run\'s scope, in id order, each as the single-result endpoint gives it.',
+        'Every regression test in the run\'s scope, in id order (or as sort says), each as the single-result '
+        'endpoint gives it.',
         'A page of regression results', schemas.RegressionResultListSchema, ('run_id',),
-        query=schemas.RegressionResultListQuerySchema,
+        query=schemas.RegressionResultListQuerySchema, paged=True,
         links={'GetRegressionResult': {'operationId': 'GetRegressionResult', 'parameters': {
             'run_id': '$request.path.run_id', 'sample_id': '$response.body#/data/0/regression_id'}}}))
     spec.path('/runs/{run_id}/samples/{sample_id}', operations=_operation(
@@ -289,7 +299,7 @@ def build(url_prefix: str) -> Dict[str, Any]:
         'failed the same way or differently. Without base, the base is the one the platform would choose: for a '
         'pull-request run the commit run on master of the same platform completed last, for a commit run the '
         'earlier commit run of its branch and platform completed last. The verdicts themselves stay absolute.',
-        'The comparison', schemas.ComparisonSchema, ('run_id',), query=schemas.ComparisonQuerySchema,
+        'The comparison', schemas.ComparisonSchema, ('run_id',), query=schemas.ComparisonQuerySchema, paged=True,
         links={'GetRegressionResult': {'operationId': 'GetRegressionResult', 'parameters': {
             'run_id': '$request.path.run_id', 'sample_id': '$response.body#/data/0/regression_id'}}}))
     spec.path('/regression-tests/{regression_id}/history', operations=_operation(
@@ -297,7 +307,7 @@ def build(url_prefix: str) -> Dict[str, Any]:
         'The test\'s status and message in each finished run (completed or canceled) whose scope holds it, newest '
         'first, among the newest API_HISTORY_WINDOW finished runs matching the filters; with its current streak, '
         'its last pass and how often it flipped between pass and fail.', 'The history', schemas.HistorySchema,
-        ('regression_id',), query=schemas.HistoryQuerySchema))
+        ('regression_id',), query=schemas.HistoryQuerySchema, paged=True))
     _document_paths(spec)
     _output_paths(spec)
     built = spec.to_dict()

@@ -82,8 +82,9 @@ class Description:
     regression_id: int
     sample_id: int
     command: str
-    category: Optional[str]
+    category: Optional[str]  # the first of ``categories``; None when it has none
     tags: Tuple[str, ...] = ()
+    categories: Tuple[str, ...] = ()  # by code point
 
 
 class exactly(FunctionElement):  # noqa: N801  (reads as SQL: exactly(column) == value)
@@ -107,28 +108,6 @@ def _exactly_mysql(element: exactly, compiler: Any, **kw: Any) -> str:
     return f'BINARY {compiler.process(element.clauses, **kw)}'
 
 
-class unindexed(FunctionElement):  # noqa: N801  (reads as SQL: unindexed(column) == value)
-    """An integer column that SQLite must not index for this comparison (``+column``): elsewhere the column itself.
-
-    For a join that reads few rows of a table without an index on the
-    column: SQLite would build a temporary index of the whole table first.
-    """
-
-    name = 'unindexed'
-    type = sa.Integer()
-    inherit_cache = True
-
-
-@compiles(unindexed)
-def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(unindexed, 'sqlite')
-def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return f'+{compiler.process(element.clauses, **kw)}'
-
-
 def stored(column: Any) -> Any:
     """Compare an enum column by its stored string.
 
@@ -148,7 +127,13 @@ def _enum_value(value: object) -> Optional[str]:
 
 @dataclass(frozen=True)
 class RunFilters:
-    """Which runs a list asks for; None means any."""
+    """Which runs a list asks for; None (or no values) means any.
+
+    ``platforms`` and ``states`` take any of several values; ``platform``
+    one. ``started_after`` (inclusive) and ``started_before`` (exclusive)
+    bound the time of the run's first progress row (naive UTC, as stored): a
+    run without any matches neither.
+    """
 
     platform: Optional[str] = None
     state: Optional[str] = None
@@ -156,6 +141,10 @@ class RunFilters:
     commit_prefix: Optional[str] = None
     pr_nr: Optional[int] = None
     commits_only: bool = False  # runs of commits only, no pull-request runs
+    platforms: Tuple[str, ...] = ()
+    states: Tuple[str, ...] = ()
+    started_after: Optional[datetime.datetime] = None
+    started_before: Optional[datetime.datetime] = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +211,8 @@ def _run_conditions(filters: RunFilters) -> List[sa.ColumnElement]:
     conditions: List[sa.ColumnElement] = []
     if filters.platform is not None:
         conditions.append(stored(Test.platform) == filters.platform)
+    if filters.platforms:
+        conditions.append(stored(Test.platform).in_(filters.platforms))
     if filters.branch is not None:
         conditions.append(exactly(Test.branch) == filters.branch)
     if filters.commit_prefix is not None:
@@ -234,14 +225,46 @@ def _run_conditions(filters: RunFilters) -> List[sa.ColumnElement]:
     if filters.state is not None:
         last = _progress(stored(TestProgress.status), newest=True)
         conditions.append(last.is_(None) if filters.state == 'queued' else last == filters.state)
+    if filters.states:
+        # A queued run has no progress row yet: its last status is NULL, which IN never matches.
+        last = _progress(stored(TestProgress.status), newest=True)
+        started = [state for state in filters.states if state != 'queued']
+        either = ([last.is_(None)] if 'queued' in filters.states else []) + ([last.in_(started)] if started else [])
+        conditions.append(sa.or_(*either))
+    if filters.started_after is not None:
+        conditions.append(_progress(TestProgress.timestamp, newest=False) >= filters.started_after)
+    if filters.started_before is not None:
+        conditions.append(_progress(TestProgress.timestamp, newest=False) < filters.started_before)
     return conditions
 
 
-def load_runs(session: DbSession, filters: RunFilters, limit: int, offset: int) -> Tuple[List[RunFacts], int]:
-    """Load a page of runs, newest first, and how many match in all (two statements)."""
+#: The orders of ``load_runs``: by id, or by the first progress row's time; ``-`` for descending.
+RUN_ORDERS = ('id', '-id', 'started_at', '-started_at')
+
+
+def _run_order(sort: str) -> List[sa.ColumnElement]:
+    """Order runs by ``sort``: started_at puts runs without a progress row last either way; ties by id, descending.
+
+    ``NULLS LAST`` is not MariaDB's: the NULLs are put last by a first key.
+    """
+    if sort == 'id':
+        return [Test.id.asc()]
+    if sort == '-id':
+        return [Test.id.desc()]
+    started = _progress(TestProgress.timestamp, newest=False)
+    direction = started.desc() if sort == '-started_at' else started.asc()
+    return [sa.case((started.is_(None), 1), else_=0), direction, Test.id.desc()]
+
+
+def load_runs(session: DbSession, filters: RunFilters, limit: int, offset: int,
+              sort: str = '-id') -> Tuple[List[RunFacts], int]:
+    """Load a page of runs in the order ``sort`` (``RUN_ORDERS``; newest first by default), and the total.
+
+    Two statements; the total counts the runs that match ``filters`` over all pages.
+    """
     conditions = _run_conditions(filters)
     total = session.execute(sa.select(sa.func.count()).select_from(Test).where(*conditions)).scalar_one()
-    rows = session.execute(_runs().where(*conditions).order_by(Test.id.desc()).limit(limit).offset(offset)).all()
+    rows = session.execute(_runs().where(*conditions).order_by(*_run_order(sort)).limit(limit).offset(offset)).all()
     return [_run_facts(row) for row in rows], total
 
 
@@ -400,7 +423,6 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
     output_columns = (_outputs.id, _outputs.regression_id, _outputs.correct,
                       sa.type_coerce(_outputs.ignore, sa.Integer), _files.test_id, _files.expected, _files.got,
                       _variants.file_hashes, _outputs.correct_extension, _outputs.expected_filename)
-    # One test's few outputs: reading the variants is cheaper than SQLite's index of all of them.
     variant_of = _variants.regression_test_output_id
     outputs = (
         sa.select(*output_columns[:STATUS_COLUMNS[1] if status_only else None])
@@ -506,6 +528,27 @@ def load_rows(session: DbSession, run: RunFacts, filters: ResultFilters = Result
     if not tests:
         return RunRows(tests=[], outputs=[])
     return RunRows(tests=tests, outputs=_plain_rows(connection, outputs_statement, parameters, stream=status_only))
+
+
+#: The orders of a run's results: by regression test id, or by runtime; ``-`` for descending.
+RESULT_ORDERS = ('id', '-id', 'runtime', '-runtime')
+
+
+def order_results(tests: Sequence[Any], regression_ids: Iterable[int], sort: str) -> List[int]:
+    """Order the regression tests ``regression_ids`` of a run by ``sort`` (one of ``RESULT_ORDERS``).
+
+    ``tests``: the run's rows loaded with every column (``TestRow``'s
+    layout), which give each test's runtime: a result's, None without one
+    (as ``runtime_ms`` says). Tests without a runtime come last either way;
+    ties by id, ascending.
+    """
+    ordered = sorted(regression_ids, reverse=sort == '-id')
+    if sort in ('runtime', '-runtime'):
+        runtime = {test[0]: test[5] if test[1] is not None else None for test in tests}
+        sign = -1 if sort == '-runtime' else 1
+        # Stable: the ids stay ascending within one runtime.
+        ordered.sort(key=lambda rid: (runtime[rid] is None, sign * (runtime[rid] or 0)))
+    return ordered
 
 
 def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> List[RegressionTestRecord]:
@@ -619,8 +662,7 @@ def _outputs_of_runs_statement(one: bool, status_only: bool) -> sa.CompoundSelec
     """
     width = STATUS_COLUMNS[1] if status_only else None
     none = sa.null()
-    # One test's few outputs: reading the variants is cheaper than SQLite's index of all of them.
-    variant_of = unindexed(_variants.regression_test_output_id) if one else _variants.regression_test_output_id
+    variant_of = _variants.regression_test_output_id
     outputs = (
         sa.select(*(_outputs.id, _outputs.regression_id, _outputs.correct, sa.type_coerce(_outputs.ignore, sa.Integer),
                     none, none, none, _variants.file_hashes, _outputs.correct_extension,
@@ -717,7 +759,9 @@ def _descriptions_statement() -> sa.CompoundSelect:
 
 
 def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict[int, Description]:
-    """Load the sample, command, first category and sorted tags of regression tests (one statement).
+    """Load the sample, command, sorted categories (and the first of them) and sorted tags of regression tests.
+
+    In one statement.
 
     Names are ordered here, by code point, not by the database: a MariaDB
     collation would put "alpha" before "Beta", SQLite the other way round.
@@ -733,12 +777,14 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
             tests[row[0]] = row
         elif row[4] is not None:
             names[(row[0], row[3])].append(row[4])
-    return {
-        rid: Description(regression_id=rid, sample_id=row[1], command=row[2] or '',
-                         category=min(names[(rid, 'category')], default=None),
-                         tags=tuple(sorted(names[(rid, 'tag')])))
-        for rid, row in tests.items()
-    }
+    described = {}
+    for rid, row in tests.items():
+        # A link stored twice names its category once (the link table has no primary key).
+        categories = tuple(sorted(set(names[(rid, 'category')])))
+        described[rid] = Description(regression_id=rid, sample_id=row[1], command=row[2] or '',
+                                     category=categories[0] if categories else None,
+                                     tags=tuple(sorted(names[(rid, 'tag')])), categories=categories)
+    return described
 
 
 @dataclass(frozen=True)

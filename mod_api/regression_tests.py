@@ -9,13 +9,12 @@ number of statements, and the history service says what the entries mean.
 
 from __future__ import annotations
 
-from flask import Response, g, request, url_for
+from flask import Response, g, request
 
 from mod_api import history, queries
 from mod_api.auth import RUNS_READ, token_required
 from mod_api.errors import not_found
-from mod_api.responses import conditional_json
-from mod_api.routes import finished_at, get_route
+from mod_api.routes import finished_at, get_route, list_json
 from mod_api.schemas import (HistoryQuerySchema, RegressionTestPathSchema,
                              dump_history, history_entry, parse_path,
                              parse_query, storable_id)
@@ -45,9 +44,8 @@ def regression_test_history(regression_id: str) -> Response:
     for index in range(query['offset'], min(len(entries), query['offset'] + query['limit'])):
         run = held[index]
         verdict = classify(queries.records(rows[run.run_id])[0], run_state(run.last_status))
-        items.append(history_entry(run, verdict.status, verdict.message, changed[index],
-                                   url_for('mod_api.regression_result', run_id=run.run_id, sample_id=rid)))
+        items.append(history_entry(run, rid, verdict.status, verdict.message, changed[index]))
     payload = dump_history(rid, descriptions[rid].sample_id, window, history.streak(entries), history.last_passed_in(
         entries), history.flips(entries), items, query['limit'], query['offset'], len(entries))
     # A new run can join the history at any time: always revalidated.
-    return conditional_json(payload, finished=False)
+    return list_json(payload, finished=False)

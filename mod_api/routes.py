@@ -12,7 +12,9 @@ from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from mod_api import comparison, history, links, logs, openapi, queries
+from mod_api import comparison, history
+from mod_api import links as links_of
+from mod_api import logs, openapi, queries
 from mod_api.auth import RUNS_READ, account_if_any, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
@@ -50,17 +52,20 @@ def run_or_404(run_id: int) -> queries.RunFacts:
     return run
 
 
-def _links(run_id: int) -> Dict[str, str]:
-    return {'summary': url_for('mod_api.run_summary', run_id=run_id),
-            'samples': url_for('mod_api.regression_results', run_id=run_id)}
-
-
 def _finished(run: queries.RunFacts) -> bool:
     return run_state(run.last_status).finished
 
 
 def _tally(run: queries.RunFacts, rows: queries.RunRows) -> Counts:
     return tally(run_state(run.last_status), rows.tests, rows.outputs)
+
+
+def list_json(payload: Dict[str, Any], finished: bool) -> Response:
+    """Answer a page of a list as ``conditional_json`` does, with its pages' links in a ``Link`` header too."""
+    response = conditional_json(payload, finished)
+    if response.status_code == 200:
+        response.headers['Link'] = links_of.link_header(payload['pagination']['links'])
+    return response
 
 
 def finished_at(run: queries.RunFacts) -> Any:
@@ -78,15 +83,16 @@ def same_line(run: queries.RunFacts) -> queries.RunFilters:
 @get_route('/runs')
 @token_required(RUNS_READ)
 def runs() -> Response:
-    """List runs, newest first, filtered by platform, state, branch, commit prefix or pull request."""
+    """List runs, newest first or as sorted, filtered by platform, state, branch, commit, pull request or start time."""
     query = parse_query(RunListQuerySchema(), request.args)
-    filters = queries.RunFilters(platform=query.get('platform'), state=query.get('state'),
+    filters = queries.RunFilters(platforms=query.get('platform', ()), states=query.get('state', ()),
                                  branch=query.get('branch'), commit_prefix=query.get('commit'),
-                                 pr_nr=query.get('pr'))
-    page, total = queries.load_runs(g.db, filters, query['limit'], query['offset'])
+                                 pr_nr=query.get('pr'), started_after=query.get('started_after'),
+                                 started_before=query.get('started_before'))
+    page, total = queries.load_runs(g.db, filters, query['limit'], query['offset'], query['sort'])
     rows = queries.load_rows_of_runs(g.db, page, status_only=True)
-    items = [run_item(run, _links(run.run_id), _tally(run, rows[run.run_id])) for run in page]
-    return conditional_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
+    items = [run_item(run, _tally(run, rows[run.run_id])) for run in page]
+    return list_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
 
 
 @get_route('/runs/<run_id>')
@@ -98,7 +104,7 @@ def run_detail(run_id: str) -> Response:
     run = run_or_404(path['run_id'])
     progress = queries.load_progress(g.db, run.run_id)
     counts = _tally(run, queries.load_rows(g.db, run, status_only=True))
-    return conditional_json(dump_run_detail(run_item(run, _links(run.run_id), counts), progress), _finished(run))
+    return conditional_json(dump_run_detail(run_item(run, counts), progress), _finished(run))
 
 
 @get_route('/runs/<run_id>/summary')
@@ -116,7 +122,7 @@ def run_summary(run_id: str) -> Response:
 @get_route('/runs/<run_id>/samples')
 @token_required(RUNS_READ)
 def regression_results(run_id: str) -> Response:
-    """Every regression result of a run, in regression test order, filtered by status, category or tag."""
+    """Every regression result of a run, in regression test order or as sorted, filtered by status, category or tag."""
     path = parse_path(RunPathSchema(), {'run_id': run_id})
     query = parse_query(RegressionResultListQuerySchema(), request.args)
     run = run_or_404(path['run_id'])
@@ -125,15 +131,17 @@ def regression_results(run_id: str) -> Response:
     rows = queries.load_rows(g.db, run, filters)
     # Statuses for every test when they filter (to count the matches); full verdicts for the page only.
     if 'status' in query:
-        selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs) if status == query['status']]
+        selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs)
+                    if status.value in query['status']]
     else:
         selected = [test[0] for test in rows.tests]
+    selected = queries.order_results(rows.tests, selected, query['sort'])
     page = selected[query['offset']:query['offset'] + query['limit']]
-    verdicts = [classify(record, state) for record in queries.records(rows, page)]
+    verdicts = {record.regression_id: classify(record, state) for record in queries.records(rows, page)}
     descriptions = queries.load_descriptions(g.db, page)
-    items = [dump_regression_result(run.run_id, v, descriptions[v.regression_id]) for v in verdicts]
+    items = [dump_regression_result(run.run_id, verdicts[rid], descriptions[rid]) for rid in page]
     payload = dump_regression_result_list(items, query['limit'], query['offset'], len(selected))
-    return conditional_json(payload, state.finished)
+    return list_json(payload, state.finished)
 
 
 @get_route('/runs/<run_id>/samples/<sample_id>')
@@ -174,7 +182,8 @@ def run_comparison(run_id: str) -> Response:
         rule = 'given'
     else:
         base, rule = queries.choose_base(g.db, run)
-    rows = queries.load_rows_of_runs(g.db, [run] if base is None or base.run_id == run.run_id else [run, base])
+    # Two runs: one run's loads, twice, cost less than assembling both from one pair of statements.
+    rows = {other.run_id: queries.load_rows(g.db, other) for other in ([run] if base is None else [run, base])}
     state = run_state(run.last_status)
     here = comparison.sides(state, rows[run.run_id].tests, rows[run.run_id].outputs)
     there = None
@@ -182,33 +191,37 @@ def run_comparison(run_id: str) -> Response:
         base_state = run_state(base.last_status)
         there = comparison.sides(base_state, rows[base.run_id].tests, rows[base.run_id].outputs)
     compared = comparison.compare(here, there)
-    selected = [(rid, kind) for rid, kind in compared if 'kind' not in query or kind.value == query['kind']]
+    selected = [(rid, kind) for rid, kind in compared if 'kind' not in query or kind.value in query['kind']]
     page = selected[query['offset']:query['offset'] + query['limit']]
     ids = [rid for rid, _ in page]
     verdicts = {record.regression_id: classify(record, state) for record in queries.records(rows[run.run_id], ids)}
     base_verdicts = {} if base is None else {
         record.regression_id: classify(record, base_state) for record in queries.records(rows[base.run_id], ids)}
     items = []
+    html_url = links_of.run_html_url(run.run_id)
     for rid, kind in page:
         mine, theirs = verdicts[rid], base_verdicts.get(rid)
+        result = links_of.result_url(run.run_id, rid)
         items.append({
             'regression_id': rid, 'kind': kind.value, 'status': mine.status.value,
             'base_status': None if theirs is None else theirs.status.value,
             'message': mine.message, 'base_message': None if theirs is None else theirs.message,
-            'links': {'result': url_for('mod_api.regression_result', run_id=run.run_id, sample_id=rid),
-                      'base_result': None if theirs is None or base is None else url_for(
-                          'mod_api.regression_result', run_id=base.run_id, sample_id=rid)}})
+            'links': {'self': result, 'result': result,
+                      'base_result': None if theirs is None or base is None else links_of.result_url(
+                          base.run_id, rid),
+                      'history': links_of.history_url(rid)},
+            'html_url': html_url})
     base_id = None if base is None else base.run_id
     answer_base = {'run_id': base_id, 'rule': rule,
                    'reason': comparison.base_reason(rule, run.platform, run.branch, base_id)}
     payload = dump_comparison(run.run_id, answer_base, comparison.counts(compared), items, query['limit'],
                               query['offset'], len(selected))
-    return conditional_json(payload, state.finished and (base is None or _finished(base)))
+    return list_json(payload, state.finished and (base is None or _finished(base)))
 
 
 def _document() -> Dict[str, Any]:
     """Return the OpenAPI document of the API at this request's prefix (built once per prefix and app)."""
-    prefix = links.api_prefix()
+    prefix = links_of.api_path()
     cache = current_app.extensions.setdefault('mod_api.openapi', {})
     if prefix not in cache:
         cache[prefix] = openapi.build(prefix)
@@ -235,13 +248,13 @@ def api_index() -> Response:
         return preflight()
 
     def answer() -> Response:
-        prefix = links.api_prefix()
-        if request.path not in (prefix, prefix + '/'):
+        if request.path.endswith('//'):
             raise NotFound()  # ``prefix//``, which the router takes for the index: a path it would fix is a 404
         parse_query(NoQuerySchema(), request.args)
         document = _document()
+        root = links_of.api_root()
         payload = dump_api_index(document['info']['title'], document['info']['version'],
-                                 {'openapi': f'{prefix}/openapi.json', 'docs': f'{prefix}/docs'},
+                                 {'self': f'{root}/', 'openapi': f'{root}/openapi.json', 'docs': f'{root}/docs'},
                                  openapi.resources(document))
         return conditional_json(payload, finished=False)
     return limited(answer, account_if_any())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any, Dict, List, Mapping, Optional, Sequence, cast
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, cast
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
@@ -18,7 +18,8 @@ from mod_api import links as links_of
 from mod_api.comparison import KIND_ORDER, Kind
 from mod_api.errors import ApiError
 from mod_api.history import RunPoint, Streak
-from mod_api.queries import Description, ProgressStep, RunFacts
+from mod_api.queries import (RESULT_ORDERS, RUN_ORDERS, Description,
+                             ProgressStep, RunFacts)
 from mod_api.verdicts import (CONCLUSIONS, Counts, Status, Verdict, conclusion,
                               duration_ms, run_state, triggered_by)
 
@@ -31,6 +32,8 @@ RUN_STATES = ('queued', 'preparation', 'testing', 'completed', 'canceled')
 STATUSES = ('pass', 'fail', 'skipped', 'missing_output', 'running', 'not_started')
 OUTPUT_STATUSES = ('match', 'diff_mismatch', 'missing_output', 'missing_expected')
 SHA256_PATTERN = r'^[a-fA-F0-9]{64}$'
+RUN_SORTS = RUN_ORDERS
+RESULT_SORTS = RESULT_ORDERS
 
 
 class DecimalInteger(fields.Field):
@@ -77,6 +80,67 @@ def storable_id(value: int) -> bool:
     return 1 <= value <= MAX_ID
 
 
+class Choices(fields.Field):
+    """One or several values of a set, comma-separated in one parameter (``status=fail,missing_output``).
+
+    Loads a tuple of the distinct values, in the order given. Each value must
+    be one of ``choices``; an empty one (``fail,``) is none of them.
+    """
+
+    def __init__(self, choices: Sequence[str], **kwargs: Any) -> None:
+        self.choices = tuple(choices)
+        alternatives = '|'.join(re.escape(choice) for choice in self.choices)
+        metadata = {'pattern': f'^({alternatives})(,({alternatives}))*$', **kwargs.pop('metadata', {})}
+        metadata['description'] = (f'{metadata.get("description", "")} One or several of '
+                                   f'{", ".join(self.choices)}, comma-separated (any of them).').lstrip()
+        super().__init__(metadata=metadata, **kwargs)
+
+    def first_unknown(self, value: Any) -> Optional[str]:
+        """Return the first value of ``value`` that is none of the choices (None: every one is)."""
+        if not isinstance(value, str):
+            return None
+        return next((item for item in value.split(',') if item not in self.choices), None)
+
+    def _deserialize(self, value: Any, attr: Optional[str], data: Optional[Mapping[str, Any]],
+                     **kwargs: Any) -> Tuple[str, ...]:
+        if not isinstance(value, str):
+            raise ValidationError('Must be a string.')
+        unknown = self.first_unknown(value)
+        if unknown is not None:
+            raise ValidationError(f'{unknown[:100]!r} is not one of {", ".join(self.choices)}.')
+        return tuple(dict.fromkeys(value.split(',')))
+
+
+class Moment(fields.Field):
+    """A moment in a query: an ISO 8601 date-time with ``Z`` or an offset, or a date (its midnight, UTC).
+
+    Loads a naive UTC datetime, as the platform stores its times. Read by
+    marshmallow's own ``AwareDateTime``, else its ``Date``; a date-time
+    without a zone says no moment, and is refused.
+    """
+
+    _DATE_TIME = fields.AwareDateTime()
+    _DATE = fields.Date()
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Described as either format: the document then admits no other string (no empty one).
+        metadata = {'anyOf': [{'format': 'date-time'}, {'format': 'date'}], **kwargs.pop('metadata', {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Optional[str], data: Optional[Mapping[str, Any]],
+                     **kwargs: Any) -> datetime.datetime:
+        try:
+            moment = self._DATE_TIME.deserialize(value)
+        except ValidationError:
+            try:
+                day = self._DATE.deserialize(value)
+            except ValidationError:
+                raise ValidationError('Must be an ISO 8601 date-time with Z or an offset '
+                                      '(2024-05-01T12:00:00Z), or a date (2024-05-01).') from None
+            return datetime.datetime.combine(day, datetime.time())
+        return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+
+
 class _CutToLength:
     """Serialize within the field's ``Length`` limit by cutting (no ellipsis), never by failing."""
 
@@ -116,6 +180,10 @@ def _allowed(field: fields.Field) -> Dict[str, Any]:
         return {'minimum': field.minimum, 'maximum': field.maximum}
     if isinstance(field, PathId):
         return {'type': 'integer'}
+    if isinstance(field, Choices):
+        return {'allowed': list(field.choices)}
+    if isinstance(field, Moment):
+        return {'format': 'date-time or date'}
     for validator in field.validators:
         if isinstance(validator, validate.OneOf):
             return {'allowed': list(validator.choices)}
@@ -138,8 +206,10 @@ def _load(schema: Schema, values: Mapping[str, Any], where: str) -> Dict[str, An
                            {'parameter': name[:100], 'in': where, 'allowed': sorted(schema.fields)}) from None
         reason = messages[name][0] if isinstance(messages, dict) and isinstance(messages[name], list) else ''
         reason = reason[:1].lower() + reason[1:]
+        bad = field.first_unknown(values.get(name)) if isinstance(field, Choices) else None
         raise ApiError(400, f'Invalid {name}: {reason}'.rstrip(': '),
-                       {'parameter': name, 'in': where, **_allowed(field)}) from None
+                       {'parameter': name, 'in': where, **({} if bad is None else {'value': bad[:100]}),
+                        **_allowed(field)}) from None
 
 
 def parse_path(schema: Schema, values: Mapping[str, Any]) -> Dict[str, Any]:
@@ -178,7 +248,9 @@ class RunSummarySchema(Schema):
     duration_ms = fields.Integer(required=True, allow_none=True)
     triggered_by = fields.String(required=True, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(RUN_STATES), metadata={
-        'description': 'State of the run, from its latest progress row.'})
+        'description': 'The same as state, kept for compatibility: clients read it under this name.'})
+    state = fields.String(required=True, validate=validate.OneOf(RUN_STATES), metadata={
+        'description': 'State of the run, from its latest progress row (as GET /runs names it).'})
     running_count = fields.Integer(required=True)
     not_started_count = fields.Integer(required=True)
 
@@ -204,7 +276,13 @@ class RegressionResultSchema(Schema):
         'description': 'The media sample the regression test runs on.'})
     regression_id = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
         'description': 'The regression test\'s id (the sample_id of the path).'})
-    category = CutString(validate=validate.Length(max=100))
+    category = CutString(validate=validate.Length(max=100), metadata={
+        'description': 'The first of categories; left out when the test has none.'})
+    categories = CutList(CutString(validate=validate.Length(max=100)), required=True,
+                         validate=validate.Length(max=50), metadata={
+                             'description': 'Every category of the regression test, by code point (the first 50, '
+                                            'each cut to 100 characters); empty when it has none. The category '
+                                            'filter matches any of them.'})
     command = CutString(validate=validate.Length(max=500))
     status = fields.String(required=True, validate=validate.OneOf(STATUSES), metadata={
         'description': 'Computed from TestResult, TestResultFile, expected exit code, and multiple acceptable '
@@ -218,9 +296,18 @@ class RegressionResultSchema(Schema):
         'description': 'One entry per expected output file. got=null in the DB means output matched expected; '
                        'no actual file is stored. The dummy (-1,-1,-1,\'\',\'error\') row is translated to '
                        'status=missing_output and is never exposed here.'})
+    links = fields.Nested('ResultLinksSchema')
     html_url = fields.String(metadata={
         'description': 'The run\'s page on the platform, where this result is a row (the platform has no page of '
                        'one result).'})
+
+
+class ResultLinksSchema(Schema):
+    """Where to read more about a result (absolute URLs)."""
+
+    self = fields.String(required=True, metadata={'description': 'The result itself.'})
+    run = fields.String(required=True, metadata={'description': 'The run it is a result of.'})
+    history = fields.String(required=True, metadata={'description': 'The regression test\'s history across runs.'})
 
 
 class ErrorSchema(Schema):
@@ -255,23 +342,47 @@ class PageQuerySchema(Schema):
 class RunListQuerySchema(PageQuerySchema):
     """Filters of ``GET /runs``."""
 
-    platform = fields.String(validate=validate.OneOf(PLATFORMS))
-    state = fields.String(validate=validate.OneOf(RUN_STATES), metadata={
-        'description': 'The run\'s state, from its latest progress row.'})
+    platform = Choices(PLATFORMS)
+    state = Choices(RUN_STATES, metadata={'description': 'The run\'s state, from its latest progress row.'})
     branch = fields.String(validate=validate.Length(min=1, max=255))
     commit = fields.String(validate=validate.Regexp(r'^[0-9a-fA-F]{7,64}$'), metadata={
         'description': 'A prefix of the commit\'s hash, at least 7 hexadecimal digits.'})
     pr = DecimalInteger(1, MAX_ID, metadata={'description': 'Pull request number.'})
+    started_after = Moment(metadata={
+        'description': 'Only runs started at or after this moment (inclusive), by their first progress row (UTC): '
+                       'an ISO 8601 date-time with Z or an offset, or a date (its midnight, UTC). A run not '
+                       'started yet (queued) matches no time filter.'})
+    started_before = Moment(metadata={
+        'description': 'Only runs started before this moment (exclusive), read as started_after is: with both, '
+                       'consecutive ranges neither overlap nor leave a gap.'})
+    sort = fields.String(load_default='-id', validate=validate.OneOf(RUN_SORTS), metadata={
+        'description': 'id or started_at (the first progress row), - for descending; runs not started yet last '
+                       'either way, ties by id descending. Default -id: newest first.'})
 
 
 class RegressionResultListQuerySchema(PageQuerySchema):
     """Filters of ``GET /runs/{run_id}/samples``."""
 
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = Choices(STATUSES)
+    sort = fields.String(load_default='id', validate=validate.OneOf(RESULT_SORTS), metadata={
+        'description': 'id (the regression test\'s) or runtime (runtime_ms), - for descending; results without '
+                       'a runtime last either way, ties by id ascending. Default id.'})
     category = fields.String(validate=validate.Length(min=1, max=64), metadata={
         'description': 'Only regression tests in this category (any of theirs).'})
     tag = fields.String(validate=validate.Length(min=1, max=64), metadata={
         'description': 'Only regression tests whose sample has this tag.'})
+
+
+class PageLinksSchema(Schema):
+    """The pages around a page, as its ``Link`` header gives them: the request's URL with another offset."""
+
+    next = fields.String(required=True, allow_none=True, metadata={
+        'description': 'The next page; null on the last page.'})
+    prev = fields.String(required=True, allow_none=True, metadata={
+        'description': 'The previous page (never past the last one); null on the first page.'})
+    first = fields.String(required=True, metadata={'description': 'The first page (offset 0).'})
+    last = fields.String(required=True, metadata={
+        'description': 'The last page: offset the last multiple of limit below total (0 for an empty list).'})
 
 
 class PaginationSchema(Schema):
@@ -281,6 +392,14 @@ class PaginationSchema(Schema):
     offset = fields.Integer(required=True, validate=validate.Range(min=0))
     total = fields.Integer(required=True, validate=validate.Range(min=0), metadata={
         'description': 'Items matching the filters, over all pages.'})
+    links = fields.Nested(PageLinksSchema, required=True, metadata={
+        'description': 'Absolute URLs of the next, previous, first and last page, with the same filters.'})
+
+
+def pagination(limit: int, offset: int, total: int) -> Dict[str, Any]:
+    """Describe where a page of the current request's list sits, with the links to the pages around it."""
+    return {'limit': limit, 'offset': offset, 'total': total,
+            'links': links_of.page_links(limit, offset, total)}
 
 
 class RunCountsSchema(Schema):
@@ -298,10 +417,12 @@ class RunCountsSchema(Schema):
 
 
 class RunLinksSchema(Schema):
-    """Where to read more about a run."""
+    """Where to read more about a run (absolute URLs)."""
 
+    self = fields.String(required=True, metadata={'description': 'The run itself.'})
     summary = fields.String(required=True)
     samples = fields.String(required=True)
+    comparison = fields.String(required=True, metadata={'description': 'The run against its base run.'})
     log = fields.String(metadata={'description': 'The run\'s CI log (404 while the run has none).'})
 
 
@@ -386,7 +507,7 @@ def _counts(counts: Counts) -> Dict[str, int]:
     }
 
 
-def run_item(run: RunFacts, links: Mapping[str, str], counts: Counts) -> Dict[str, Any]:
+def run_item(run: RunFacts, counts: Counts) -> Dict[str, Any]:
     """Describe a run as lists show it (undumped), with the counts of its verdicts."""
     state = run_state(run.last_status)
     return {
@@ -400,7 +521,7 @@ def run_item(run: RunFacts, links: Mapping[str, str], counts: Counts) -> Dict[st
         'state': state.value,
         'started_at': _iso(run.first_progress_at),
         'finished_at': _iso(run.last_progress_at) if state.finished else None,
-        'links': {**links, 'log': links_of.run_log(run.run_id)},
+        'links': links_of.run_links(run.run_id),
         'html_url': links_of.run_html_url(run.run_id),
         'counts': _counts(counts),
         'conclusion': conclusion(state, counts),
@@ -409,7 +530,7 @@ def run_item(run: RunFacts, links: Mapping[str, str], counts: Counts) -> Dict[st
 
 def dump_run_list(items: List[Dict[str, Any]], limit: int, offset: int, total: int) -> Dict[str, Any]:
     """Dump a page of runs (items from ``run_item``)."""
-    return RunListSchema().dump({'data': items, 'pagination': {'limit': limit, 'offset': offset, 'total': total}})
+    return RunListSchema().dump({'data': items, 'pagination': pagination(limit, offset, total)})
 
 
 def dump_run_detail(item: Dict[str, Any], progress: List[ProgressStep]) -> Dict[str, Any]:
@@ -421,8 +542,7 @@ def dump_run_detail(item: Dict[str, Any], progress: List[ProgressStep]) -> Dict[
 def dump_regression_result_list(items: List[Dict[str, Any]], limit: int, offset: int,
                                 total: int) -> Dict[str, Any]:
     """Dump a page of regression results (each already dumped by ``dump_regression_result``)."""
-    return {'data': items, 'pagination': PaginationSchema().dump({'limit': limit, 'offset': offset,
-                                                                 'total': total})}
+    return {'data': items, 'pagination': PaginationSchema().dump(pagination(limit, offset, total))}
 
 
 def dump_run_summary(run: RunFacts, counts: Counts) -> Dict[str, Any]:
@@ -439,6 +559,7 @@ def dump_run_summary(run: RunFacts, counts: Counts) -> Dict[str, Any]:
         'duration_ms': duration_ms(run.first_progress_at, run.last_progress_at, state),
         'triggered_by': triggered_by(run.requested_by, run.is_pull_request, run.pr_nr, run.branch),
         'status': state.value,
+        'state': state.value,
         'running_count': counts[Status.running],
         'not_started_count': counts[Status.not_started],
     })
@@ -454,10 +575,12 @@ def _cut_limit(schema: Schema, name: str) -> Optional[int]:
 _CATEGORY_MAX, _COMMAND_MAX, _MESSAGE_MAX, _TAGS_MAX, _OUTPUTS_MAX = (
     _cut_limit(_REGRESSION_RESULT, name) for name in ('category', 'command', 'result_message', 'tags', 'outputs'))
 _TAG_MAX = cast(CutList, _REGRESSION_RESULT.fields['tags']).inner._limit()  # type: ignore[attr-defined]
+_CATEGORIES_MAX = _cut_limit(_REGRESSION_RESULT, 'categories')
+_CATEGORY_NAME_MAX = cast(CutList, _REGRESSION_RESULT.fields['categories']).inner._limit()  # type: ignore[attr-defined]
 
 
 def dump_regression_result(run_id: int, verdict: Verdict, description: Description) -> Dict[str, Any]:
-    """Dump one regression test's result in a run; ``category`` is left out when it has none.
+    """Dump one regression test's result in a run; ``category`` is left out when it has none, ``categories`` not.
 
     Built as ``RegressionResultSchema`` dumps it, without calling it: a page of
     100 results is the bulk of a list's time, and the schema's dump would only
@@ -472,6 +595,7 @@ def dump_regression_result(run_id: int, verdict: Verdict, description: Descripti
         'sample_id': description.sample_id,
         'regression_id': verdict.regression_id,
         **({} if description.category is None else {'category': description.category[:_CATEGORY_MAX]}),
+        'categories': [name[:_CATEGORY_NAME_MAX] for name in description.categories[:_CATEGORIES_MAX]],
         'command': description.command[:_COMMAND_MAX],
         'status': verdict.status.value,
         'runtime_ms': verdict.runtime_ms,
@@ -484,18 +608,22 @@ def dump_regression_result(run_id: int, verdict: Verdict, description: Descripti
                      'links': links_of.output_links(run_id, verdict.regression_id, o.output_id, o.expected_hash,
                                                     o.actual_hash)}
                     for o in verdict.outputs[:_OUTPUTS_MAX]],
+        'links': links_of.result_links(run_id, verdict.regression_id),
         'html_url': links_of.run_html_url(run_id),
     }
 
 
 class OutputLinksSchema(Schema):
-    """Where to read more about one output: the API's diff and files, and the platform's diff page."""
+    """Where to read more about one output: the API's diff and files, and the platform's diff page (absolute URLs)."""
 
+    self = fields.String(required=True, metadata={
+        'description': 'The output\'s own answer: its diff (an output has no other URL).'})
     diff = fields.String(required=True, metadata={'description': 'The diff of the actual output with its baseline.'})
     expected = fields.String(required=True, allow_none=True, metadata={
         'description': 'The baseline file; null when the output has no baseline hash.'})
     actual = fields.String(required=True, allow_none=True, metadata={
         'description': 'The actual output file (the baseline\'s when got is NULL); null when not reported.'})
+    result = fields.String(required=True, metadata={'description': 'The regression test\'s result it belongs to.'})
     diff_html = fields.String(required=True, allow_none=True, metadata={
         'description': 'The platform\'s own diff page (absolute); null unless the actual output\'s hash differs '
                        'from the baseline\'s.'})
@@ -658,7 +786,7 @@ class ComparisonQuerySchema(PageQuerySchema):
 
     base = DecimalInteger(1, MAX_ID, metadata={
         'description': 'The run to compare with; by default the one the platform would choose.'})
-    kind = fields.String(validate=validate.OneOf(KINDS), metadata={'description': 'Only tests of this kind.'})
+    kind = Choices(KINDS, metadata={'description': 'Only tests of these kinds.'})
 
 
 class ComparisonBaseSchema(Schema):
@@ -674,11 +802,14 @@ class ComparisonBaseSchema(Schema):
 
 
 class ComparedTestLinksSchema(Schema):
-    """The two results a comparison of one test reads."""
+    """The two results a comparison of one test reads, and the test's history (absolute URLs)."""
 
+    self = fields.String(required=True, metadata={
+        'description': 'What the item stands for: the test\'s result in this run (as result).'})
     result = fields.String(required=True, metadata={'description': 'The test\'s result in this run.'})
     base_result = fields.String(required=True, allow_none=True, metadata={
         'description': 'Its result in the base run; null when the base does not hold it.'})
+    history = fields.String(required=True, metadata={'description': 'The regression test\'s history across runs.'})
 
 
 class ComparedTestSchema(Schema):
@@ -697,6 +828,8 @@ class ComparedTestSchema(Schema):
     message = CutString(required=True, validate=validate.Length(max=500))
     base_message = CutString(required=True, allow_none=True, validate=validate.Length(max=500))
     links = fields.Nested(ComparedTestLinksSchema, required=True)
+    html_url = fields.String(required=True, metadata={
+        'description': 'The run\'s page on the platform, where the test\'s result is a row.'})
 
 
 ComparisonCountsSchema = Schema.from_dict({kind: fields.Integer(required=True) for kind in KINDS},
@@ -722,7 +855,7 @@ def dump_comparison(run_id: int, base: Mapping[str, Any], counts: Mapping[Kind, 
     """Dump a comparison: ``base`` as ``ComparisonBaseSchema``, items as ``ComparedTestSchema``."""
     return cast(Dict[str, Any], ComparisonSchema().dump({
         'run_id': run_id, 'base': base, 'counts': {kind.value: number for kind, number in counts.items()},
-        'data': items, 'pagination': {'limit': limit, 'offset': offset, 'total': total}}))
+        'data': items, 'pagination': pagination(limit, offset, total)}))
 
 
 class RegressionTestPathSchema(Schema):
@@ -751,9 +884,12 @@ class StreakSchema(Schema):
 
 
 class HistoryEntryLinksSchema(Schema):
-    """Where to read the test's result in one run."""
+    """Where to read the test's result in one run, and the run (absolute URLs)."""
 
+    self = fields.String(required=True, metadata={
+        'description': 'What the entry stands for: the test\'s result in that run (as result).'})
     result = fields.String(required=True)
+    run = fields.String(required=True)
 
 
 class HistoryEntrySchema(Schema):
@@ -772,6 +908,7 @@ class HistoryEntrySchema(Schema):
         'description': 'Whether the hashes it produced differ from those of the next older entry; null for the '
                        'oldest entry, and when either entry reported no output at all.'})
     links = fields.Nested(HistoryEntryLinksSchema, required=True)
+    html_url = fields.String(required=True, metadata={'description': 'The run\'s page on the platform.'})
 
 
 class HistorySchema(Schema):
@@ -790,16 +927,18 @@ class HistorySchema(Schema):
     pagination = fields.Nested(PaginationSchema, required=True)
 
 
-def history_entry(run: RunFacts, status: Status, message: str, output_changed: Optional[bool],
-                  result_url: str) -> Dict[str, Any]:
+def history_entry(run: RunFacts, regression_id: int, status: Status, message: str,
+                  output_changed: Optional[bool]) -> Dict[str, Any]:
     """Describe the test's result in one run (undumped)."""
     state = run_state(run.last_status)
+    result = links_of.result_url(run.run_id, regression_id)
     return {
         'run_id': run.run_id, 'platform': run.platform, 'type': 'pull_request' if run.is_pull_request else 'commit',
         'branch': run.branch, 'pr_number': run.pr_nr if run.is_pull_request and run.pr_nr > 0 else None,
         'commit': run.commit, 'finished_at': _iso(run.last_progress_at) if state.finished else None,
         'status': status.value, 'message': message, 'output_changed': output_changed,
-        'links': {'result': result_url},
+        'links': {'self': result, 'result': result, 'run': links_of.run_url(run.run_id)},
+        'html_url': links_of.run_html_url(run.run_id),
     }
 
 
@@ -812,12 +951,13 @@ def dump_history(regression_id: int, sample_id: Optional[int], window: int, curr
     return cast(Dict[str, Any], HistorySchema().dump({
         'regression_id': regression_id, 'sample_id': sample_id, 'window': window, 'streak': streak,
         'last_pass': _point(last), 'flips': flip_count, 'data': items,
-        'pagination': {'limit': limit, 'offset': offset, 'total': total}}))
+        'pagination': pagination(limit, offset, total)}))
 
 
 class ApiIndexLinksSchema(Schema):
     """Where the API describes itself."""
 
+    self = fields.String(required=True, metadata={'description': 'This index.'})
     openapi = fields.String(required=True, metadata={'description': 'The OpenAPI document.'})
     docs = fields.String(required=True, metadata={'description': 'The OpenAPI document as a page to read.'})
 

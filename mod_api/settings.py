@@ -73,8 +73,9 @@ DEFAULTS: Mapping[str, Any] = {
     'API_DIFF_MAX_BYTES': 4 * 1024 * 1024,
     # Lines listed in a JSON diff's hunks, at most; the rest is cut (truncated: true). Unified diffs are never cut.
     'API_DIFF_MAX_LINES': 10000,
-    # Address of the platform's pages, for html_url (e.g. https://sampleplatform.ccextractor.org); None: the
-    # scheme, host and root of the request (behind a proxy, what the host's ProxyFix trusts).
+    # The platform's public address, for html_url and the API's own absolute links (e.g.
+    # https://sampleplatform.ccextractor.org); None: the scheme, host and root of the request (behind a proxy,
+    # what the host's ProxyFix trusts).
     'API_PLATFORM_URL': None,
     # Finished runs looked at, newest first, by a regression test's history and by a result's failing_since and
     # last_passed_in: a bound on what one request reads, whatever the platform's age.

@@ -29,6 +29,8 @@ import enum
 import itertools
 import operator
 import re
+import signal
+import sys
 from dataclasses import dataclass, field
 from typing import (Any, Container, Dict, Iterable, Iterator, NamedTuple,
                     Optional, Sequence, Tuple)
@@ -304,6 +306,30 @@ def _crashed(result: Optional[Result]) -> bool:
     return result is not None and crashed(True, result.exit_code, result.expected_rc)
 
 
+# The names of the signals a negative exit code -N stands for: Python's subprocess convention, which the platform's
+# CI reports for a process killed by signal N. Only negative codes are named: a code of 128 + N is what a shell
+# would report, but nothing says the workers' exit codes went through one, so it stays a plain number.
+# The names come from ``signal``, which names the signals of the OS the API runs on. On Linux, 1-31 are the
+# standard signals with the same numbers everywhere (tests/test_verdicts.py checks their names on the machine it
+# runs on). Elsewhere the numbers mean other signals (macOS's 10 is SIGBUS, Linux's SIGUSR1) or none (Windows):
+# there no code is named, rather than one named wrongly. Above 31 (real-time signals, numbered by the C library)
+# and wherever Python has no name, a code is the number alone.
+def _signal_names() -> Dict[int, str]:
+    if not sys.platform.startswith('linux'):
+        return {}
+    names = {}
+    for number in range(1, 32):
+        try:
+            names[number] = signal.Signals(number).name
+        except ValueError:
+            pass
+    return names
+
+
+#: Signal names by number, for the exit codes -1 to -31 (see ``_signal_names``).
+SIGNAL_NAMES: Dict[int, str] = _signal_names()
+
+
 def _exit_codes(result: Optional[Result]) -> Optional[str]:
     """Name the exit codes when they differ (a crash), else None."""
     if result is None or not _crashed(result):
@@ -312,8 +338,22 @@ def _exit_codes(result: Optional[Result]) -> Optional[str]:
 
 
 def _code(value: Optional[int]) -> str:
-    """Name an exit code as stored; a NULL one is "none recorded", never Python's None."""
-    return 'none recorded' if value is None else str(value)
+    """Name an exit code as stored; a NULL one is "none recorded", never Python's None; -N names signal N."""
+    if value is None:
+        return 'none recorded'
+    name = SIGNAL_NAMES.get(-value)
+    return f'{value} ({name})' if name else str(value)
+
+
+def _mismatch(mismatched: Sequence[Output], lower: bool = False) -> str:
+    """Say that the first of the outputs whose status is diff_mismatch differs, and how many do."""
+    first = mismatched[0]
+    variants = f' and its {_plural(len(first.variants), "accepted variant")}' if first.variants else ''
+    others = f' ({len(mismatched)} outputs differ)' if len(mismatched) > 1 else ''
+    described = _describe_output(first)
+    if lower:
+        described = described[:1].lower() + described[1:]
+    return f'{described} differs from its baseline{variants}{others}'
 
 
 _WAITING = {RunState.queued: 'the run is queued', RunState.preparation: 'the run is being prepared'}
@@ -325,7 +365,7 @@ def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Out
     result = record.result
     line = decide(state, result is not None, _crashed(result), sum(facts))
     differing = [o for o, fact in zip(outputs, facts) if fact & DIFFERS]
-    baseless = [o for o, fact in zip(outputs, facts) if fact & BASELESS]
+    baseless = {o.output_id: o for o, fact in zip(outputs, facts) if fact & BASELESS}  # in output-id order
     status = LINE_STATUS[line]
     if line in (1, 2):
         return status, f"Not started yet: {_WAITING.get(state, 'the run is testing other samples')}."
@@ -343,16 +383,22 @@ def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Out
         codes = exit_codes or ''
         return status, f'{codes[:1].upper()}{codes[1:]}.'
     if line == 8:
+        # An output whose got is no acceptable hash, but which has no baseline, is missing_expected, not
+        # diff_mismatch (nothing to differ from, '' is no hash): it is named as what it is, and only the outputs
+        # that have a baseline are said to differ from it.
         first = differing[0]
-        variants = f' and its {_plural(len(first.variants), "accepted variant")}' if first.variants else ''
-        others = f' ({len(differing)} outputs differ)' if len(differing) > 1 else ''
-        return status, f'{_describe_output(first)} differs from its baseline{variants}{others}.'
+        mismatched = [o for o, fact in zip(outputs, facts) if fact & DIFFERS and not fact & BASELESS]
+        if first.output_id in baseless:
+            lead = f'{_describe_output(first)} has no baseline to compare with'
+            return status, f'{lead}; {_mismatch(mismatched, lower=True)}.' if mismatched else f'{lead}.'
+        return status, f'{_mismatch(mismatched)}.'
     if line == 9:
         unreported = [o for o in outputs if o.output_id not in rows]
-        return status, (f'{_describe_output(unreported[0])} was not produced; '
+        none_either = ' and has no baseline' if unreported[0].output_id in baseless else ''
+        return status, (f'{_describe_output(unreported[0])} was not produced{none_either}; '
                         f'{len(rows)} of {_plural(len(outputs), "output")} reported.')
     if line == 10:
-        return status, f'{_describe_output(baseless[0])} has no baseline to compare with.'
+        return status, f'{_describe_output(next(iter(baseless.values())))} has no baseline to compare with.'
     if not outputs:  # line 11
         return status, 'Exit code as expected; no output to compare.'
     by_variant = sum(1 for o in outputs if rows[o.output_id].got not in (None, rows[o.output_id].expected))

@@ -62,7 +62,8 @@ class VerdictTests:
         assert answer == {
             'run_id': world['runs']['completed'], 'total_samples': 9, 'pass_count': 3, 'fail_count': 4,
             'skipped_count': 1, 'missing_output_count': 1, 'error_count': 1, 'duration_ms': 15 * 60 * 1000,
-            'triggered_by': 'commit on master', 'status': 'completed', 'running_count': 0, 'not_started_count': 0}
+            'triggered_by': 'commit on master', 'status': 'completed', 'state': 'completed', 'running_count': 0,
+            'not_started_count': 0}
 
     def test_a_run_in_progress(self, api: Api, world: Dict[str, Any]) -> None:
         run_id = world['runs']['testing']
@@ -133,12 +134,23 @@ class RunFilterTests:
         ('pr=42', ['pull_request']),
         ('branch=master', ['completed']),
         ('platform=linux&state=completed', ['completed']),
+        # Several values: IN on the enum columns, and the queued runs (no progress row) among them.
+        ('platform=linux,windows&state=completed,canceled', ['completed', 'pull_request', 'canceled']),
+        ('state=queued,testing', ['testing', 'queued']),
     ])
     def test_filters(self, api: Api, world: Dict[str, Any], query: str, names: Any) -> None:
         answer = body(api.get(f'/runs?{query}&limit=100'))
         ours = set(world['runs'].values())
         assert sorted(item['run_id'] for item in answer['data'] if item['run_id'] in ours) == sorted(
             world['runs'][name] for name in names)
+
+    def test_the_list_links_its_pages(self, api: Api, world: Dict[str, Any]) -> None:
+        response = api.get('/runs?state=completed,canceled&limit=1')
+        links = body(response)['pagination']['links']
+        assert links['first'] == 'http://localhost/api/v1/runs?state=completed,canceled&limit=1&offset=0'
+        assert links['next'] == 'http://localhost/api/v1/runs?state=completed,canceled&limit=1&offset=1'
+        assert links['prev'] is None
+        assert response.headers['Link'].startswith(f'<{links["next"]}>; rel="next", <{links["first"]}>; rel="first"')
 
     def test_commit_prefix(self, api: Api, world: Dict[str, Any]) -> None:
         answer = body(api.get(f'/runs?commit={world["commits"]["pull_request"][:9]}'))
@@ -191,6 +203,16 @@ class ErrorTests:
     def test_the_openapi_document_is_served(self, client: Any) -> None:
         document = body(client.get('/api/v1/openapi.json'))
         assert '/runs/{run_id}/summary' in document['paths']
+
+    def test_the_index_and_the_docs_page_are_served(self, client: Any) -> None:
+        index = body(client.get('/api/v1/'))
+        assert index['resources'][0]['operation_id'] == 'GetApiIndex'
+        page = client.get('/api/v1/docs')
+        assert (page.status_code, page.mimetype) == (200, 'text/html')
+        # Swagger UI's files, from flask-swagger-ui as the platform's requirements install it.
+        bundle = client.get('/api/v1/docs/swagger-ui-bundle.js')
+        assert (bundle.status_code, bundle.mimetype) == (200, 'text/javascript')
+        assert body(client.get('/api/v1/docs/nope.js'), 404)['code'] == 'not_found'
 
 
 def test_without_a_secret_the_platform_starts_and_the_api_answers_503() -> None:

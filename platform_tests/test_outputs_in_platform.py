@@ -79,8 +79,10 @@ def test_the_links_lead_to_the_platforms_own_diff_page(api: Api, client: Any, fi
     regression_id, output_id = files['diff']
     detail = api.get(f'/runs/{files["run"]}/samples/{regression_id}').get_json()
     [output] = [o for o in detail['outputs'] if o['output_id'] == output_id]
-    assert output['links']['diff'].endswith(f'/outputs/{output_id}/diff')
-    assert detail['html_url'].endswith(f'/test/{files["run"]}')
+    result = f'http://localhost/api/v1/runs/{files["run"]}/samples/{regression_id}'
+    assert output['links']['diff'] == output['links']['self'] == f'{result}/outputs/{output_id}/diff'
+    assert detail['links']['self'] == output['links']['result'] == result
+    assert detail['html_url'] == f'http://localhost/test/{files["run"]}'
     page = output['links']['diff_html']
     assert page.endswith(f'/test/diff/{files["run"]}/{regression_id}/{output_id}')
     # The platform's page reads the very files the API found (it answers its own page's XHR).

@@ -239,6 +239,21 @@ class Api:
         return response
 
 
+#: The API's absolute root as the test client's requests see it (host ``localhost``): links start with it.
+API_ROOT = 'http://localhost' + Api.prefix
+
+
+def path_of(url: str) -> str:
+    """The path under the API's prefix of an absolute link of the API, to follow it with ``Api.get``."""
+    assert url.startswith(API_ROOT + '/'), url
+    return url[len(API_ROOT):]
+
+
+def counted(pagination: Dict[str, Any]) -> Dict[str, Any]:
+    """A page's ``pagination`` without its links (tests/test_lists_http.py tests them): limit, offset, total."""
+    return {key: value for key, value in pagination.items() if key != 'links'}
+
+
 def mint(app: Flask, factory: Factory, user: Optional[User] = None, scopes: Sequence[str] = (RUNS_READ,),
          lifetime: datetime.timedelta = datetime.timedelta(days=1)) -> str:
     """Issue a token (recorded in the database) for ``user``, a new account by default."""

@@ -10,7 +10,7 @@ import os
 from demo import seed
 from mod_auth.models import User
 from run import db
-from tests.conftest import Api, mint
+from tests.conftest import Api, mint, path_of
 from tests.test_outputs_http import configure
 
 
@@ -38,13 +38,32 @@ def test_the_demo_seeds_files_worth_a_diff(app, client, factory, tmp_path):
     statuses = {}
     for result in detail:
         for output in result['outputs']:
-            answer = api.get(output['links']['diff'][len('/api/v1'):]).json
+            answer = api.get(path_of(output['links']['diff'])).json
             statuses[(result['regression_id'], output['output_id'])] = (answer['status'], answer['reason'])
     assert ('match', None) in statuses.values()  # the accepted variant, diffed
     assert ('match', 'identical') in statuses.values()
     assert ('diff_mismatch', None) in statuses.values()
     spupng = [result for result in api.get('/runs/4/samples').json['data'] if '-out=spupng' in result['command']]
-    binary = api.get(spupng[0]['outputs'][0]['links']['diff'][len('/api/v1'):]).json
+    binary = api.get(path_of(spupng[0]['outputs'][0]['links']['diff'])).json
     assert (binary['binary'], binary['reason']) == (True, 'binary')
     log = api.get(f'/runs/{ids["completed_run"]}/log', headers={'Range': 'bytes=-15'})
     assert (log.status_code, log.get_data()) == (206, b'Done: 9 tests.\n')
+
+
+def test_the_demo_pull_request_breaks_fixes_and_fails_as_master_does(app, client, factory, tmp_path):
+    with app.app_context():
+        app.config['SAMPLE_REPOSITORY'] = str(tmp_path / 'repository')
+        ids = seed(db.session())
+    api = Api(client)
+    api.headers['Authorization'] = f'Bearer {mint(app, factory, factory.session.get(User, ids["account"]))}'
+
+    # The curl lines the demo prints: the pull request against the master run the platform would choose.
+    comparison = api.get(f'/runs/{ids["pull_request_run"]}/comparison').json
+    assert (comparison['base']['run_id'], comparison['base']['rule']) == (ids['master_run'], 'master_tip')
+    assert all(comparison['counts'][kind] >= 1 for kind in (
+        'broken_here', 'fixed_here', 'failing_identically', 'failing_differently', 'unchanged_pass'))
+    assert comparison['data'][0]['kind'] == 'broken_here'
+    history = api.get(f'/regression-tests/{ids["crashing_test"]}/history?platform=linux&branch=master').json
+    assert [entry['run_id'] for entry in history['data']] == [ids['master_run'], ids['completed_run']]
+    assert history['streak']['status'] == 'fail' and history['streak']['runs'] == 2
+    assert history['data'][0]['output_changed'] is False

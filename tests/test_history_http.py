@@ -10,7 +10,7 @@ import pytest
 
 from mod_test.models import TestPlatform, TestStatus, TestType
 from run import create_app, db
-from tests.conftest import Api, app_config
+from tests.conftest import API_ROOT, Api, app_config, counted
 from tests.factories import T0, sha
 
 TESTING = (TestStatus.preparation, TestStatus.testing)
@@ -21,7 +21,7 @@ WRONG = sha('a wrong output')
 OTHER_WRONG = sha('another wrong output')
 
 ENTRY_KEYS = ['run_id', 'platform', 'type', 'branch', 'pr_number', 'commit', 'finished_at', 'status', 'message',
-              'output_changed', 'links']
+              'output_changed', 'links', 'html_url']
 
 
 def get_json(api, path, status=200):
@@ -91,7 +91,10 @@ class EntryTests:
             'run_id': second.id, 'platform': 'windows', 'type': 'pull_request', 'branch': 'feature',
             'pr_number': 12, 'commit': second.commit, 'finished_at': iso(second.finished), 'status': 'fail',
             'message': newest['message'], 'output_changed': True,
-            'links': {'result': f'/api/v1/runs/{second.id}/samples/{test.id}'}}
+            'links': {'self': f'{API_ROOT}/runs/{second.id}/samples/{test.id}',
+                      'result': f'{API_ROOT}/runs/{second.id}/samples/{test.id}',
+                      'run': f'{API_ROOT}/runs/{second.id}'},
+            'html_url': f'http://localhost/test/{second.id}'}
         assert newest['message']
         assert (oldest['type'], oldest['pr_number'], oldest['platform'], oldest['branch']) == \
             ('commit', None, 'linux', 'master')
@@ -249,7 +252,7 @@ class PageTests:
         seen = []
         for offset in (0, 3, 6):
             body = get_json(api, f'/regression-tests/{test.id}/history?limit=3&offset={offset}')
-            assert body['pagination'] == {'limit': 3, 'offset': offset, 'total': 7}
+            assert counted(body['pagination']) == {'limit': 3, 'offset': offset, 'total': 7}
             seen += body['data']
         assert seen == whole
         assert get_json(api, f'/regression-tests/{test.id}/history?offset=50')['data'] == []

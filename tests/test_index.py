@@ -12,6 +12,7 @@ from mod_api import openapi
 from tests.conftest import Api
 
 PREFIX = '/api/v1'
+ROOT = 'http://localhost/api/v1'  # the test client's, as the API's links give it
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def test_the_index_says_what_the_api_offers(anonymous):
     index = response.json
     document = anonymous.get('/openapi.json').json
     assert (index['name'], index['version']) == (document['info']['title'], document['info']['version'])
-    assert index['links'] == {'openapi': f'{PREFIX}/openapi.json', 'docs': f'{PREFIX}/docs'}
+    assert index['links'] == {'self': f'{ROOT}/', 'openapi': f'{ROOT}/openapi.json', 'docs': f'{ROOT}/docs'}
     # One entry per path of the document, in its order, made from it: no second list to keep.
     assert [entry['path'] for entry in index['resources']] == [PREFIX + path for path in document['paths']]
     for entry in index['resources']:
@@ -40,7 +41,8 @@ def test_the_index_says_what_the_api_offers(anonymous):
 def test_the_links_of_the_index_answer(anonymous):
     index = anonymous.get('/').json
     for link in index['links'].values():
-        assert anonymous.get(link[len(PREFIX):]).status_code == 200, link
+        assert link.startswith(ROOT + '/'), link
+        assert anonymous.get(link[len(ROOT):]).status_code == 200, link
 
 
 def test_the_index_is_described_in_the_document(anonymous):
@@ -80,7 +82,7 @@ def test_unknown_query_parameters_are_refused(anonymous):
 def test_with_or_without_the_slash_and_no_redirect(client, path):
     response = client.get(path)
     assert response.status_code == 200 and 'Location' not in response.headers
-    assert response.json['links']['docs'] == f'{PREFIX}/docs'
+    assert response.json['links']['docs'] == f'{ROOT}/docs'
 
 
 def test_a_preflight_and_head(anonymous):

@@ -49,11 +49,11 @@ def store_null(factory, row, *attributes):
 def detail(api, run, test):
     """The detail of one regression test in a run, its message apart (returned second).
 
-    Its links and file names are left out: tests/test_outputs_http.py tests them; so are failing_since and
-    last_passed_in, which tests/test_relative_fields_http.py tests.
+    Its links and file names are left out: tests/test_outputs_http.py and tests/test_lists_http.py test them; so
+    are failing_since and last_passed_in, which tests/test_relative_fields_http.py tests.
     """
     body = get_json(api, f'/runs/{run.id}/samples/{test.id}')
-    del body['html_url'], body['failing_since'], body['last_passed_in']
+    del body['links'], body['html_url'], body['failing_since'], body['last_passed_in']
     for output in body['outputs']:
         del output['filename'], output['links']
     return body, body.pop('result_message')
@@ -97,8 +97,8 @@ class ExitCodeTests:
         factory.commit()
 
         body, message = detail(api, run, test)
-        assert body == {'run_id': run.id, 'sample_id': test.sample_id, 'regression_id': test.id, 'command': COMMAND,
-                        'status': status, 'runtime_ms': 1000, 'exit_code': exit_code,
+        assert body == {'run_id': run.id, 'sample_id': test.sample_id, 'regression_id': test.id, 'categories': [],
+                        'command': COMMAND, 'status': status, 'runtime_ms': 1000, 'exit_code': exit_code,
                         'expected_exit_code': expected_rc, 'tags': [], 'outputs': [matched(output)]}
         crashed = status == 'fail'
         if crashed:
@@ -137,9 +137,9 @@ class RuntimeAndExpectedCodeTests:
         factory.commit()
 
         body, message = detail(api, run, test)
-        assert body == {'run_id': run.id, 'sample_id': test.sample_id, 'regression_id': test.id, 'command': COMMAND,
-                        'status': 'pass', 'runtime_ms': None, 'exit_code': 0, 'expected_exit_code': 0, 'tags': [],
-                        'outputs': [matched(output)]}
+        assert body == {'run_id': run.id, 'sample_id': test.sample_id, 'regression_id': test.id, 'categories': [],
+                        'command': COMMAND, 'status': 'pass', 'runtime_ms': None, 'exit_code': 0,
+                        'expected_exit_code': 0, 'tags': [], 'outputs': [matched(output)]}
         assert message == 'Its output matches its baseline.'
 
     @pytest.mark.parametrize('states, status', [(TESTING, 'not_started'), (COMPLETED, 'missing_output')])
@@ -152,9 +152,9 @@ class RuntimeAndExpectedCodeTests:
         body, _ = detail(api, run, test)
         listed = [] if status == 'not_started' else [
             {'output_id': output.id, 'status': 'missing_output', 'expected_hash': output.correct, 'actual_hash': None}]
-        assert body == {'run_id': run.id, 'sample_id': test.sample_id, 'regression_id': test.id, 'command': COMMAND,
-                        'status': status, 'runtime_ms': None, 'exit_code': None, 'expected_exit_code': None,
-                        'tags': [], 'outputs': listed}
+        assert body == {'run_id': run.id, 'sample_id': test.sample_id, 'regression_id': test.id, 'categories': [],
+                        'command': COMMAND, 'status': status, 'runtime_ms': None, 'exit_code': None,
+                        'expected_exit_code': None, 'tags': [], 'outputs': listed}
         assert counts(get_json(api, f'/runs/{run.id}/summary')) == only(f'{status}_count')
 
     def test_null_expected_rc_copied_into_the_result(self, api, factory):
@@ -333,7 +333,7 @@ class OtherNullTests:
         factory.commit()
 
         body, _ = detail(api, run, test)
-        assert 'category' not in body and body['status'] == 'pass'
+        assert 'category' not in body and body['categories'] == [] and body['status'] == 'pass'
 
     def test_the_same_category_linked_twice(self, api, factory):
         """The link table has no primary key: a link may be stored twice."""
@@ -344,7 +344,8 @@ class OtherNullTests:
         factory.finished(run, test)
         factory.commit()
 
-        assert detail(api, run, test)[0]['category'] == 'DVB'
+        body, _ = detail(api, run, test)
+        assert (body['category'], body['categories']) == ('DVB', ['DVB'])
         page = get_json(api, f'/runs/{run.id}/samples?category=DVB')
         assert [item['regression_id'] for item in page['data']] == [test.id]
         assert page['pagination']['total'] == 1

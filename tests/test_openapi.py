@@ -180,12 +180,19 @@ class CoverageTests:
 
     def test_query_parameter_values(self, document):
         runs = {p['name']: p['schema'] for p in document['paths']['/runs']['get']['parameters']}
-        assert runs['state']['enum'] == ['queued', 'preparation', 'testing', 'completed', 'canceled']
-        assert runs['platform']['enum'] == ['linux', 'windows']
+        # Several values, comma-separated: a pattern of the allowed ones.
+        states = '(queued|preparation|testing|completed|canceled)'
+        assert runs['state'] == {'type': 'string', 'pattern': f'^{states}(,{states})*$'}
+        assert runs['platform'] == {'type': 'string', 'pattern': '^(linux|windows)(,(linux|windows))*$'}
         assert runs['commit']['pattern'] == '^[0-9a-fA-F]{7,64}$'
         assert runs['pr']['minimum'] == 1
+        assert runs['sort']['enum'] == ['id', '-id', 'started_at', '-started_at']
+        assert runs['started_after'] == runs['started_before'] == {
+            'type': 'string', 'anyOf': [{'format': 'date-time'}, {'format': 'date'}]}
         samples = {p['name']: p['schema'] for p in document['paths']['/runs/{run_id}/samples']['get']['parameters']}
-        assert samples['status']['enum'] == STATUSES
+        statuses = '(' + '|'.join(STATUSES) + ')'
+        assert samples['status'] == {'type': 'string', 'pattern': f'^{statuses}(,{statuses})*$'}
+        assert samples['sort']['enum'] == ['id', '-id', 'runtime', '-runtime']
 
     @pytest.mark.parametrize('path', [
         '/runs', '/runs/{run_id}', '/runs/{run_id}/summary', '/runs/{run_id}/samples',
@@ -241,7 +248,11 @@ class SpecLimitsTests:
         for name in ('run_id', 'sample_id', 'regression_id'):
             assert (fields[name]['type'], fields[name]['minimum']) == ('integer', 1), name
         assert fields['command'] == {'type': 'string', 'maxLength': 500}
-        assert fields['category'] == {'type': 'string', 'maxLength': 100}
+        assert (fields['category']['type'], fields['category']['maxLength']) == ('string', 100)
+        assert 'category' not in result['required'] and 'nullable' not in fields['category']
+        assert 'categories' in result['required']
+        assert (fields['categories']['type'], fields['categories']['maxItems']) == ('array', 50)
+        assert fields['categories']['items'] == {'type': 'string', 'maxLength': 100}
         assert fields['status']['enum'] == STATUSES
         assert fields['status']['description'].startswith('Computed from TestResult, TestResultFile')
         assert (fields['runtime_ms']['minimum'], fields['runtime_ms']['nullable']) == (0, True)
@@ -333,8 +344,9 @@ def without(body: Dict[str, Any], key: str) -> Dict[str, Any]:
 
 SUMMARY = {'run_id': 1, 'total_samples': 1, 'pass_count': 1, 'fail_count': 0, 'skipped_count': 0,
            'missing_output_count': 0, 'error_count': 0, 'duration_ms': 600000, 'triggered_by': None,
-           'status': 'completed', 'running_count': 0, 'not_started_count': 0}
-RESULT = {'run_id': 1, 'sample_id': 1, 'regression_id': 1, 'category': 'DVB', 'command': '-out=srt',
+           'status': 'completed', 'state': 'completed', 'running_count': 0, 'not_started_count': 0}
+RESULT = {'run_id': 1, 'sample_id': 1, 'regression_id': 1, 'category': 'DVB', 'categories': ['DVB'],
+          'command': '-out=srt',
           'status': 'pass', 'runtime_ms': 10, 'exit_code': 0, 'expected_exit_code': 0, 'result_message': 'ok',
           'tags': ['mpeg'], 'outputs': [{'output_id': 1, 'status': 'match', 'expected_hash': sha('a'),
                                          'actual_hash': sha('a')}],

@@ -85,6 +85,9 @@ def test_the_examples_are_taken_from_the_demo(generated):
     assert examples['GetRunSummary']['run_id'] == 1
     assert examples['GetRegressionResult']['status'] == 'fail'
     assert examples['GetOutputDiff']['status'] == 'diff_mismatch' and examples['GetOutputDiff']['hunks']
-    assert examples['ListRuns']['pagination'] == {'limit': 2, 'offset': 0, 'total': 7}
+    pagination = examples['ListRuns']['pagination']
+    assert (pagination['limit'], pagination['offset'], pagination['total']) == (2, 0, 7)
+    # Links as the real platform's would be: under its address (API_PLATFORM_URL).
+    assert examples['GetRun']['links']['self'] == f'{openapi_examples.PLATFORM_URL}/api/v1/runs/1'
     assert examples['GetApiIndex']['resources'][0]['operation_id'] == 'GetApiIndex'
     assert set(examples['GetOpenApiDocument']) == set(openapi_examples.DOCUMENT_KEYS)

@@ -17,6 +17,7 @@ import pytest
 
 from mod_api import settings
 from mod_test.models import TestStatus
+from tests.conftest import API_ROOT, path_of
 from tests.factories import sha
 
 PATCH = shutil.which('patch')
@@ -598,8 +599,8 @@ class LogTests:
         factory.commit()
         repository.log(run.id, b'log\n')
         link = get(api, f'/runs/{run.id}').json['links']['log']
-        assert link == f'/api/v1/runs/{run.id}/log'
-        assert get(api, link[len('/api/v1'):]).get_data() == b'log\n'
+        assert link == f'{API_ROOT}/runs/{run.id}/log'
+        assert get(api, path_of(link)).get_data() == b'log\n'
 
 
 class TraversalTests:
@@ -672,11 +673,12 @@ class LinkTests:
         body = get(api, f'/runs/{run.id}/samples/{test.id}').json
         assert body['html_url'] == f'http://localhost/test/{run.id}'
         outputs = {output['output_id']: output for output in body['outputs']}
-        prefix = f'/api/v1/runs/{run.id}/samples/{test.id}/outputs'
+        result = f'{API_ROOT}/runs/{run.id}/samples/{test.id}'
+        prefix = f'{result}/outputs'
         assert outputs[differing.id]['links'] == {
-            'diff': f'{prefix}/{differing.id}/diff', 'expected': f'{prefix}/{differing.id}/expected',
-            'actual': f'{prefix}/{differing.id}/actual',
-            'diff_html': f'http://localhost/test/diff/{run.id}/{test.id}/{differing.id}'}
+            'self': f'{prefix}/{differing.id}/diff', 'diff': f'{prefix}/{differing.id}/diff',
+            'expected': f'{prefix}/{differing.id}/expected', 'actual': f'{prefix}/{differing.id}/actual',
+            'result': result, 'diff_html': f'http://localhost/test/diff/{run.id}/{test.id}/{differing.id}'}
         assert outputs[same.id]['links']['diff_html'] is None and outputs[same.id]['links']['actual'] is not None
         assert outputs[missing.id]['links']['actual'] is None and outputs[missing.id]['links']['expected'] is not None
         assert [outputs[o.id]['filename'] for o in (differing, same, missing)] == ['out.srt', 'out.xml', 'out.srt']
@@ -686,14 +688,15 @@ class LinkTests:
                 link = output['links'][name]
                 if link is not None:
                     expected = 404 if output['output_id'] == missing.id and name == 'expected' else 200
-                    get(api, link[len('/api/v1'):], expected)
-        assert get(api, outputs[differing.id]['links']['actual'][len('/api/v1'):]).get_data() == DIFFERENT
+                    get(api, path_of(link), expected)
+        assert get(api, path_of(outputs[differing.id]['links']['actual'])).get_data() == DIFFERENT
+        assert get(api, path_of(outputs[differing.id]['links']['result'])).json['regression_id'] == test.id
 
     def test_the_list_links_them_too(self, api, factory, repository):
         run, test, output = one_output(factory, repository.put(BASELINE), got=repository.put(DIFFERENT))
         [item] = get(api, f'/runs/{run.id}/samples').json['data']
         assert item['html_url'] == f'http://localhost/test/{run.id}'
-        assert item['outputs'][0]['links']['diff'] == f'/api/v1{base(run, test, output)}/diff'
+        assert item['outputs'][0]['links']['diff'] == f'{API_ROOT}{base(run, test, output)}/diff'
 
     def test_a_null_filename(self, api, factory, repository):
         run, test, output = one_output(factory, repository.put(BASELINE), got=None)

@@ -25,9 +25,10 @@ from mod_api import queries
 from mod_api.verdicts import (RegressionTestRecord, Result, RunState, Status,
                               classify, count, statuses, tally)
 from mod_customized.models import CustomizedTest
-from mod_regression.models import (InputType, OutputType, RegressionTest,
-                                   RegressionTestOutput,
-                                   RegressionTestOutputFiles)
+from mod_regression.models import (Category, InputType, OutputType,
+                                   RegressionTest, RegressionTestOutput,
+                                   RegressionTestOutputFiles,
+                                   regressionTestLinkTable)
 from mod_test.models import TestResult, TestResultFile, TestStatus
 from tests.test_verdicts_properties import run_records
 
@@ -156,3 +157,22 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
     assert listed_statuses == [(v.regression_id, v.status, v.crashed) for v in verdicts]
     assert loaded == verdicts
     assert details == {r.regression_id: [classify(r, state)] if in_scope(r) else [] for r in made}
+
+
+def test_descriptions_give_every_category_once_by_code_point(factory):
+    """``load_descriptions``: all of a test's category names, sorted as Python sorts, a link stored twice once."""
+    test = factory.regression_test(categories=('Teletext', 'alpha', 'Beta'))
+    link = factory.session.execute(sa.select(regressionTestLinkTable)
+                                   .where(regressionTestLinkTable.c.regression_id == test.id)).first()
+    factory.session.execute(sa.insert(regressionTestLinkTable).values(**link._mapping))  # the table has no key
+    nameless = Category(name=None, description='')
+    factory.session.add(nameless)
+    factory.session.flush()
+    factory.session.execute(sa.insert(regressionTestLinkTable).values(regression_id=test.id, category_id=nameless.id))
+    bare = factory.regression_test()
+    factory.commit()
+
+    described = queries.load_descriptions(factory.session, [test.id, bare.id])
+    assert described[test.id].categories == ('Beta', 'Teletext', 'alpha')
+    assert described[test.id].category == 'Beta'
+    assert (described[bare.id].categories, described[bare.id].category) == ((), None)

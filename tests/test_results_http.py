@@ -37,13 +37,15 @@ COUNT_OF = {'pass': 'pass_count', 'fail': 'fail_count', 'skipped': 'skipped_coun
             'missing_output': 'missing_output_count', 'running': 'running_count',
             'not_started': 'not_started_count'}
 
-DETAIL_KEYS = ['run_id', 'sample_id', 'regression_id', 'category', 'command', 'status', 'runtime_ms', 'exit_code',
-               'expected_exit_code', 'result_message', 'tags', 'outputs', 'html_url']
+DETAIL_KEYS = ['run_id', 'sample_id', 'regression_id', 'category', 'categories', 'command', 'status', 'runtime_ms',
+               'exit_code', 'expected_exit_code', 'result_message', 'tags', 'outputs', 'links', 'html_url']
 # The detail adds, after the list item's fields, where the test stands over earlier runs (issue 12).
 RELATIVE_KEYS = ['failing_since', 'last_passed_in']
 OUTPUT_KEYS = ['output_id', 'status', 'expected_hash', 'actual_hash', 'filename', 'links']
 SUMMARY_KEYS = ['run_id', 'total_samples', 'pass_count', 'fail_count', 'skipped_count', 'missing_output_count',
                 'error_count', 'duration_ms', 'triggered_by']
+# After the spec's fields: the run's state, under its old name and under the name the run list gives it.
+SUMMARY_ADDED_KEYS = ['status', 'state', 'running_count', 'not_started_count']
 
 
 def seconds(count):
@@ -181,7 +183,10 @@ class DetailShapeTests:
         assert list(body) == DETAIL_KEYS + RELATIVE_KEYS
         assert all(list(output) == OUTPUT_KEYS for output in body['outputs'])
         message = body.pop('result_message')
-        body.pop('html_url')
+        assert body.pop('links') == {'self': f'http://localhost/api/v1/runs/{run.id}/samples/{test.id}',
+                                     'run': f'http://localhost/api/v1/runs/{run.id}',
+                                     'history': f'http://localhost/api/v1/regression-tests/{test.id}/history'}
+        assert body.pop('html_url') == f'http://localhost/test/{run.id}'
         for output in body['outputs']:  # tested in test_outputs_http.py
             del output['filename'], output['links']
         # The only run: it fails since this run, and passed in none before.
@@ -189,8 +194,8 @@ class DetailShapeTests:
         assert (body.pop('failing_since'), body.pop('last_passed_in')) == (since, None)
         assert body == {
             'run_id': run.id, 'sample_id': test.sample_id, 'regression_id': test.id, 'category': 'CEA-708',
-            'command': '-autoprogram -out=srt', 'status': 'fail', 'runtime_ms': 1234, 'exit_code': 0,
-            'expected_exit_code': 0, 'tags': ['dvb', 'mpeg'],
+            'categories': ['CEA-708', 'DVB', 'Teletext'], 'command': '-autoprogram -out=srt', 'status': 'fail',
+            'runtime_ms': 1234, 'exit_code': 0, 'expected_exit_code': 0, 'tags': ['dvb', 'mpeg'],
             'outputs': [
                 {'output_id': first.id, 'status': 'match', 'expected_hash': first.correct,
                  'actual_hash': first.correct},
@@ -211,7 +216,7 @@ class DetailShapeTests:
         assert list(body) == DETAIL_KEYS + RELATIVE_KEYS
         assert body['status'] == 'not_started'
         assert (body['runtime_ms'], body['exit_code'], body['expected_exit_code']) == (None, None, 10)
-        assert body['outputs'] == [] and body['tags'] == []
+        assert body['outputs'] == [] and body['tags'] == [] and body['categories'] == ['DVB']
         assert isinstance(body['result_message'], str)
 
     def test_alphabetically_first_category_is_the_same_on_every_database(self, api, factory):
@@ -221,7 +226,9 @@ class DetailShapeTests:
         factory.commit()
 
         # Code-point order, as the tags are sorted: the one order SQLite and Python agree on.
-        assert get_json(api, f'/runs/{run.id}/samples/{test.id}')['category'] == min('alpha', 'Beta') == 'Beta'
+        body = get_json(api, f'/runs/{run.id}/samples/{test.id}')
+        assert body['category'] == min('alpha', 'Beta') == 'Beta'
+        assert body['categories'] == sorted(['alpha', 'Beta']) == ['Beta', 'alpha']
 
     def test_category_left_out_when_there_is_none(self, api, factory):
         test = factory.regression_test()
@@ -230,8 +237,22 @@ class DetailShapeTests:
         factory.commit()
 
         body = get_json(api, f'/runs/{run.id}/samples/{test.id}')
-        assert 'category' not in body
+        assert 'category' not in body and body['categories'] == []
         assert list(body) == [key for key in DETAIL_KEYS if key != 'category'] + RELATIVE_KEYS
+
+    def test_categories_sorted_the_first_50(self, api, factory):
+        # The column holds 64 characters: the cut to 100 is tested on the schema (test_schemas.py).
+        names = [f'cat{index:02d}' + ('-' + 'x' * 58 if index % 10 == 0 else '') for index in range(55)]
+        test = factory.regression_test(categories=list(reversed(names)))
+        run = factory.run()
+        factory.finished(run, test)
+        factory.commit()
+
+        body = get_json(api, f'/runs/{run.id}/samples/{test.id}')
+        assert body['categories'] == sorted(names)[:50] and len(body['categories']) == 50
+        assert body['category'] == body['categories'][0] == names[0]
+        listed = get_json(api, f'/runs/{run.id}/samples')['data']
+        assert [item['categories'] for item in listed] == [body['categories']]
 
     def test_tags_sorted_at_most_50_each_cut_to_50(self, api, factory):
         names = [f'tag{index:02d}' + ('-' + 'x' * 58 if index % 10 == 0 else '') for index in range(55)]
@@ -355,9 +376,23 @@ class SummaryTests:
         factory.commit()
 
         body = get_json(api, f'/runs/{run.id}/summary')
-        assert list(body)[:len(SUMMARY_KEYS)] == SUMMARY_KEYS
+        assert list(body) == SUMMARY_KEYS + SUMMARY_ADDED_KEYS
         assert all(type(body[key]) is int for key in SUMMARY_KEYS[:8])
         assert body['total_samples'] == 0
+
+    @pytest.mark.parametrize('states, state', [
+        pytest.param(QUEUED, 'queued', id='queued'),
+        pytest.param(TESTING, 'testing', id='testing'),
+        pytest.param(COMPLETED, 'completed', id='completed'),
+        pytest.param(CANCELED, 'canceled', id='canceled'),
+    ])
+    def test_state_named_as_the_run_list_names_it(self, api, factory, states, state):
+        run = factory.run(states=states)
+        factory.commit()
+
+        summary = get_json(api, f'/runs/{run.id}/summary')
+        assert summary['state'] == summary['status'] == state
+        assert get_json(api, f'/runs/{run.id}')['state'] == state
 
     def test_duration_and_requester(self, api, factory):
         alice = factory.account('alice')

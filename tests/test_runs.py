@@ -20,7 +20,7 @@ from mod_sample.models import Tag, sample_tag_association
 from mod_test.models import (Fork, TestPlatform, TestProgress, TestResult,
                              TestResultFile, TestStatus, TestType)
 from run import create_app, db
-from tests.conftest import Api, app_config
+from tests.conftest import API_ROOT, Api, app_config, counted, path_of
 from tests.factories import T0, sha
 
 QUEUED = ()
@@ -37,7 +37,8 @@ OTHER = sha('not the baseline')
 RUN_KEYS = ['run_id', 'platform', 'type', 'branch', 'commit', 'pr_number', 'repository', 'state', 'started_at',
             'finished_at', 'links', 'html_url', 'counts', 'conclusion']
 ORIGIN = 'http://localhost:8001'
-EXPOSED = {'etag', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-request-id'}
+EXPOSED = {'etag', 'link', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset',
+           'x-request-id'}
 
 
 def get_json(api: Api, path: str, status: int = 200) -> Any:
@@ -100,13 +101,14 @@ class RunListTests:
 
         page = get_json(api, '/runs')
         assert ids(page, 'run_id') == [queued.id, testing.id, pull.id, done.id]
-        assert page['pagination'] == {'limit': 20, 'offset': 0, 'total': 4}
+        assert counted(page['pagination']) == {'limit': 20, 'offset': 0, 'total': 4}
         items = {item['run_id']: item for item in page['data']}
         assert all(list(item) == RUN_KEYS for item in page['data'])
 
         def links(run) -> Dict[str, str]:
-            return {'summary': f'/api/v1/runs/{run.id}/summary', 'samples': f'/api/v1/runs/{run.id}/samples',
-                    'log': f'/api/v1/runs/{run.id}/log'}
+            url = f'{API_ROOT}/runs/{run.id}'
+            return {'self': url, 'summary': f'{url}/summary', 'samples': f'{url}/samples',
+                    'comparison': f'{url}/comparison', 'log': f'{url}/log'}
 
         # No regression test at all: nothing counted, nothing failing (tests/test_relative_fields_http.py counts).
         nothing = {'total_samples': 0, 'pass_count': 0, 'fail_count': 0, 'skipped_count': 0,
@@ -151,10 +153,12 @@ class RunListTests:
         factory.finished(run, test)
         factory.commit()
         links = get_json(api, '/runs')['data'][0]['links']
-        assert all(link.startswith(api.prefix + '/') for link in links.values())
-        summary = get_json(api, links['summary'][len(api.prefix):])
+        assert all(link.startswith(API_ROOT + '/') for link in links.values())
+        assert get_json(api, path_of(links['self'])) == get_json(api, f'/runs/{run.id}')
+        summary = get_json(api, path_of(links['summary']))
         assert (summary['run_id'], summary['total_samples'], summary['pass_count']) == (run.id, 1, 1)
-        samples = get_json(api, links['samples'][len(api.prefix):])
+        assert get_json(api, path_of(links['comparison']))['run_id'] == run.id
+        samples = get_json(api, path_of(links['samples']))
         assert [(item['run_id'], item['regression_id']) for item in samples['data']] == [(run.id, test.id)]
 
     def test_repository_is_null_without_a_fork(self, api, factory):
@@ -191,8 +195,9 @@ class RunListTests:
         factory.run(COMPLETED, branch='dev')
         factory.commit()
         assert ids(get_json(api, '/runs?branch=master'), 'run_id') == [master.id]
-        assert get_json(api, '/runs?branch=nowhere') == {'data': [], 'pagination': {'limit': 20, 'offset': 0,
-                                                                                    'total': 0}}
+        only = f'{API_ROOT}/runs?branch=nowhere&offset=0'
+        assert get_json(api, '/runs?branch=nowhere') == {'data': [], 'pagination': {
+            'limit': 20, 'offset': 0, 'total': 0, 'links': {'next': None, 'prev': None, 'first': only, 'last': only}}}
 
     def test_commit_prefix_filter(self, api, factory):
         runs = [factory.run(COMPLETED) for _ in range(3)]
@@ -238,19 +243,19 @@ class RunListTests:
         assert ids(get_json(api, '/runs?limit=3'), 'run_id') == newest_first[:3]
         page = get_json(api, '/runs?limit=3&offset=3')
         assert ids(page, 'run_id') == newest_first[3:6]
-        assert page['pagination'] == {'limit': 3, 'offset': 3, 'total': 9}
+        assert counted(page['pagination']) == {'limit': 3, 'offset': 3, 'total': 9}
         assert ids(get_json(api, '/runs?limit=100&offset=8'), 'run_id') == newest_first[8:]
         assert get_json(api, '/runs?offset=9')['data'] == []
         # The total counts the runs that pass the filters, over all pages.
         page = get_json(api, '/runs?branch=paged&limit=2&offset=2')
         assert ids(page, 'run_id') == paged[2:4]
-        assert page['pagination'] == {'limit': 2, 'offset': 2, 'total': len(paged)}
+        assert counted(page['pagination']) == {'limit': 2, 'offset': 2, 'total': len(paged)}
 
     def test_default_page(self, api, factory):
         runs = [factory.run(PREPARING) for _ in range(23)]
         factory.commit()
         page = get_json(api, '/runs')
-        assert page['pagination'] == {'limit': 20, 'offset': 0, 'total': 23}
+        assert counted(page['pagination']) == {'limit': 20, 'offset': 0, 'total': 23}
         assert ids(page, 'run_id') == [run.id for run in reversed(runs)][:20]
         assert len(get_json(api, '/runs?limit=100')['data']) == 23
 
@@ -283,7 +288,8 @@ class RunListTests:
 
     def test_an_unknown_parameter_is_named_with_the_allowed_ones(self, api):
         body = invalid_parameter(api, '/runs?limit=5&colour=red', 'colour')
-        assert set(body['details']['allowed']) == {'limit', 'offset', 'platform', 'state', 'branch', 'commit', 'pr'}
+        assert set(body['details']['allowed']) == {'limit', 'offset', 'platform', 'state', 'branch', 'commit', 'pr',
+                                                   'started_after', 'started_before', 'sort'}
 
 
 # --- GET /runs/{run_id} --------------------------------------------------------------------------------------------
@@ -391,7 +397,7 @@ class RegressionResultListTests:
         expected_ids = [first.id, crashed.id, retired.id, never.id]
         assert ids(page, 'regression_id') == expected_ids
         assert unused.id not in ids(page, 'regression_id')
-        assert page['pagination'] == {'limit': 20, 'offset': 0, 'total': 4}
+        assert counted(page['pagination']) == {'limit': 20, 'offset': 0, 'total': 4}
         for item in page['data']:  # the detail, without what it adds about earlier runs (issue 12)
             detail = get_json(api, f'/runs/{run.id}/samples/{item["regression_id"]}')
             assert item == {key: value for key, value in detail.items()
@@ -460,7 +466,7 @@ class RegressionResultListTests:
         expected = [test.id for index, test in enumerate(tests) if index % 2 and index < 5]
         page = get_json(api, f'/runs/{run.id}/samples?status=pass&category=DVB&limit=1&offset=1')
         assert ids(page, 'regression_id') == expected[1:2]
-        assert page['pagination'] == {'limit': 1, 'offset': 1, 'total': len(expected)}
+        assert counted(page['pagination']) == {'limit': 1, 'offset': 1, 'total': len(expected)}
 
     def test_pagination(self, api, factory):
         tests = [factory.regression_test() for _ in range(5)]
@@ -468,26 +474,29 @@ class RegressionResultListTests:
         factory.commit()
         page = get_json(api, f'/runs/{run.id}/samples?limit=2&offset=1')
         assert ids(page, 'regression_id') == [test.id for test in tests[1:3]]
-        assert page['pagination'] == {'limit': 2, 'offset': 1, 'total': 5}
+        assert counted(page['pagination']) == {'limit': 2, 'offset': 1, 'total': 5}
         last = get_json(api, f'/runs/{run.id}/samples?limit=2&offset=4')
         assert ids(last, 'regression_id') == [tests[4].id]
         beyond = get_json(api, f'/runs/{run.id}/samples?offset=5')
-        assert beyond == {'data': [], 'pagination': {'limit': 20, 'offset': 5, 'total': 5}}
+        first = f'{API_ROOT}/runs/{run.id}/samples?offset=0'
+        assert beyond == {'data': [], 'pagination': {'limit': 20, 'offset': 5, 'total': 5, 'links': {
+            'next': None, 'prev': first, 'first': first, 'last': first}}}
 
     def test_default_page(self, api, factory):
         run = factory.run(COMPLETED)
         test_ids = bulk_tests(factory, run, 23, 'default page')
         factory.commit()
         page = get_json(api, f'/runs/{run.id}/samples')
-        assert page['pagination'] == {'limit': 20, 'offset': 0, 'total': 23}
+        assert counted(page['pagination']) == {'limit': 20, 'offset': 0, 'total': 23}
         assert ids(page, 'regression_id') == test_ids[:20]
         assert ids(get_json(api, f'/runs/{run.id}/samples?limit=100'), 'regression_id') == test_ids
 
     def test_a_run_without_tests(self, api, factory):
         run = factory.run(QUEUED)
         factory.commit()
-        assert get_json(api, f'/runs/{run.id}/samples') == {
-            'data': [], 'pagination': {'limit': 20, 'offset': 0, 'total': 0}}
+        first = f'{API_ROOT}/runs/{run.id}/samples?offset=0'
+        assert get_json(api, f'/runs/{run.id}/samples') == {'data': [], 'pagination': {
+            'limit': 20, 'offset': 0, 'total': 0, 'links': {'next': None, 'prev': None, 'first': first, 'last': first}}}
 
     def test_unknown_run(self, api, factory):
         run = factory.run(COMPLETED)

@@ -22,6 +22,7 @@ from mod_api.verdicts import OutputStatus, OutputVerdict, Status, Verdict
 
 HASHES = [None, hashlib.sha256(b'a').hexdigest(), hashlib.sha256(b'b').hexdigest()]
 # Short, and around and beyond the spec's limits (500 for a message or command, 100 a category, 50 a tag).
+# A description's category is drawn apart from its categories: the dump copies both, whatever they hold.
 TEXT = st.one_of(st.text(max_size=10), st.text(min_size=45, max_size=110), st.text(min_size=495, max_size=700))
 
 
@@ -42,7 +43,8 @@ def verdicts(draw: Any) -> Verdict:
 
 descriptions = st.builds(
     Description, regression_id=st.integers(1, 100), sample_id=st.integers(1, 2 ** 31 - 1), command=TEXT,
-    category=st.one_of(st.none(), TEXT), tags=st.lists(TEXT, max_size=60).map(tuple))
+    category=st.one_of(st.none(), TEXT), tags=st.lists(TEXT, max_size=60).map(tuple),
+    categories=st.lists(TEXT, max_size=60).map(tuple))
 
 
 # The app only gives the links their URLs: the same app for every example is what the health check warns of.
@@ -58,6 +60,7 @@ def test_a_built_result_is_what_its_schema_dumps(app: Flask, verdict: Verdict, d
     # The cuts themselves: the spec's limits, never more.
     assert len(built['outputs']) == min(20, len(verdict.outputs))
     assert len(built['tags']) == min(50, len(description.tags))
+    assert built['categories'] == [name[:100] for name in description.categories[:50]]
     assert built['result_message'] == verdict.message[:500]
     assert built['command'] == description.command[:500]
     assert ('category' in built) == (description.category is not None)
@@ -69,4 +72,4 @@ def test_a_result_without_category_has_no_category_key(app: Flask) -> None:
     with app.test_request_context():
         built = dump_regression_result(1, verdict, Description(regression_id=3, sample_id=4, command='-x',
                                                                category=None))
-    assert 'category' not in built and built['tags'] == [] and built['outputs'] == []
+    assert 'category' not in built and built['categories'] == built['tags'] == built['outputs'] == []

@@ -7,15 +7,16 @@ situation, in the document's order; the id names the line that decides.
 import datetime
 import hashlib
 import re
+import sys
 
 import pytest
 
 from mod_api.verdicts import (LINE_STATUS, MAX_LISTED_OUTPUTS,
-                              MAX_MESSAGE_LENGTH, Output, OutputStatus,
-                              RegressionTestRecord, Result, ResultFile,
-                              RunState, Status, classify, count, crashed,
-                              decide, duration_ms, output_facts, run_state,
-                              triggered_by)
+                              MAX_MESSAGE_LENGTH, SIGNAL_NAMES, Output,
+                              OutputStatus, RegressionTestRecord, Result,
+                              ResultFile, RunState, Status, classify, count,
+                              crashed, decide, duration_ms, output_facts,
+                              run_state, triggered_by)
 
 
 def _sha(text):
@@ -401,6 +402,34 @@ class MessageTests:
         message = judge(COMPLETED, OK, [out(4), out(6, correct='')], [row(4), row(6, expected='')]).message
         assert 'Output 6' in message and 'Output 4' not in message
 
+    def test_differing_output_without_baseline_is_said_to_have_none(self):
+        # The demo's regression 7: a produced file, an empty baseline; line 8 decides, the output is missing_expected.
+        verdict = judge(COMPLETED, OK, [out(9, correct='')], [row(9, got=OTHER, expected='')])
+        assert verdict.status is Status.fail
+        assert [o.status for o in verdict.outputs] == [OutputStatus.missing_expected]
+        assert verdict.message == 'Output 9 (.srt) has no baseline to compare with.'
+
+    def test_differing_output_without_baseline_and_others_that_differ(self):
+        outputs = [out(3, correct=''), out(5), out(7, variants=[VARIANT])]
+        rows = [row(3, got=OTHER, expected=''), row(5, got=OTHER), row(7, got=OTHER)]
+        verdict = judge(COMPLETED, OK, outputs, rows)
+        assert [o.status for o in verdict.outputs] == [OutputStatus.missing_expected, OutputStatus.diff_mismatch,
+                                                       OutputStatus.diff_mismatch]
+        assert verdict.message == ('Output 3 (.srt) has no baseline to compare with; '
+                                   'output 5 (.srt) differs from its baseline (2 outputs differ).')
+
+    def test_only_outputs_with_a_baseline_are_counted_as_differing(self):
+        outputs = [out(3), out(5, correct='')]
+        verdict = judge(COMPLETED, OK, outputs, [row(3, got=OTHER), row(5, got=OTHER, expected='')])
+        assert [o.status for o in verdict.outputs] == [OutputStatus.diff_mismatch, OutputStatus.missing_expected]
+        assert verdict.message == 'Output 3 (.srt) differs from its baseline.'
+
+    def test_unproduced_output_without_baseline_says_both(self):
+        verdict = judge(COMPLETED, OK, [out(4), out(6, correct='')], [row(4)])
+        assert verdict.status is Status.fail
+        assert [o.status for o in verdict.outputs] == [OutputStatus.match, OutputStatus.missing_expected]
+        assert verdict.message == 'Output 6 (.srt) was not produced and has no baseline; 1 of 2 outputs reported.'
+
     @pytest.mark.parametrize('outputs, rows, named', [
         pytest.param([out(1, extension=LONG), out(2)], [row(1, got=OTHER), row(2)], 'Output 1 (.xxx', id='line-8'),
         pytest.param([out(1), out(2, extension=LONG)], [row(1)], 'Output 2 (.xxx', id='line-9'),
@@ -424,6 +453,55 @@ class MessageTests:
         outputs = [out(1)] if rows else []
         message = judge(state, result, outputs, rows).message
         assert message and len(message) <= 500
+
+
+# The standard signals' names on Linux, to check what ``signal`` gives on the machine the tests run on.
+LINUX_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL',
+                 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCHLD', 'SIGCONT',
+                 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF',
+                 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS']
+ON_LINUX = sys.platform.startswith('linux')
+
+
+class SignalTests:
+    """A negative exit code -N names signal N, with Linux's names; nothing else is named."""
+
+    @pytest.mark.skipif(not ON_LINUX, reason='off Linux no signal is named')
+    def test_signal_module_gives_linux_names_for_1_to_31(self):
+        assert SIGNAL_NAMES == dict(enumerate(LINUX_SIGNALS, start=1))
+
+    @pytest.mark.skipif(ON_LINUX, reason='on Linux the names are checked above')
+    def test_off_linux_no_signal_is_named(self):
+        assert SIGNAL_NAMES == {}
+
+    @pytest.mark.skipif(not ON_LINUX, reason='off Linux no signal is named')
+    @pytest.mark.parametrize('exit_code, expected_rc, message', [
+        pytest.param(-11, 0, 'Exit code -11 (SIGSEGV), expected 0.', id='segfault'),
+        pytest.param(-6, 0, 'Exit code -6 (SIGABRT), expected 0.', id='abort'),
+        pytest.param(-9, 0, 'Exit code -9 (SIGKILL), expected 0.', id='killed'),
+        pytest.param(0, -15, 'Exit code 0, expected -15 (SIGTERM).', id='expected-a-signal'),
+        pytest.param(-11, None, 'Exit code -11 (SIGSEGV), expected none recorded.', id='expected-null'),
+    ])
+    def test_negative_code_names_its_signal(self, exit_code, expected_rc, message):
+        result = Result(exit_code=exit_code, expected_rc=expected_rc)
+        assert judge(COMPLETED, result, [out(1)], [row(1)]).message == message
+
+    @pytest.mark.parametrize('exit_code', [
+        pytest.param(139, id='shell-128-plus-11'),  # a shell's way: not named, the workers' codes need not be one
+        pytest.param(11, id='positive'),
+        pytest.param(-32, id='no-standard-signal'),
+        pytest.param(-34, id='real-time-signal'),
+        pytest.param(-1073741819, id='windows-access-violation'),
+        pytest.param(-2 ** 31, id='lowest-int'),
+    ])
+    def test_other_codes_are_numbers_alone(self, exit_code):
+        message = judge(COMPLETED, Result(exit_code=exit_code, expected_rc=0), [out(1)], [row(1)]).message
+        assert message == f'Exit code {exit_code}, expected 0.'
+
+    @pytest.mark.skipif(not ON_LINUX, reason='off Linux no signal is named')
+    def test_a_crash_without_output_names_its_signal(self):
+        message = judge(COMPLETED, Result(exit_code=-11, expected_rc=0), [out(1)], []).message
+        assert message == 'No output produced (exit code -11 (SIGSEGV), expected 0); 1 output expected.'
 
 
 class OtherFieldsTests:

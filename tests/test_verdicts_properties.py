@@ -7,21 +7,24 @@ module makes from the same rows (``queries.records``). Over generated runs, in
 every run state, with every kind of value the columns can hold (NULLs, empty
 strings, hashes that differ only in case or by a trailing space, ignored
 outputs, stray rows, several accepted variants or none, variant rows with a
-NULL hash), all of them must agree.
+NULL hash), all of them must agree. And on the same runs, a result's message
+must say of each output it names what that output's status says.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, List, Optional, Sequence, Tuple
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mod_api.queries import RunRows, records
-from mod_api.verdicts import (Output, RegressionTestRecord, Result, ResultFile,
-                              RunState, Status, classify, count, statuses,
-                              tally)
+from mod_api.verdicts import (Output, OutputStatus, RegressionTestRecord,
+                              Result, ResultFile, RunState, Status, classify,
+                              count, statuses, tally)
 
 RUN_ID = 7
 
@@ -141,3 +144,87 @@ def test_every_status_is_generated():
 
     collect()
     assert seen == set(Status)
+
+
+# What a message says of the outputs it names ("Output 5 (.srt) differs ...", "... output 5 differs ...").
+_NAMED = r'\b[Oo]utput (\d+)(?: \([^)]*\))? '
+SAID_TO_DIFFER = re.compile(_NAMED + 'differs')
+SAID_TO_HAVE_NO_BASELINE = re.compile(_NAMED + '(?:was not produced and )?has no baseline')
+SAID_NOT_PRODUCED = re.compile(_NAMED + 'was not produced')
+SAID_TO_MATCH = re.compile(r'\A(?:Its output matches its baseline|All \d+ outputs match their baselines)')
+COUNTED_AS_DIFFERING = re.compile(r'\((\d+) outputs differ\)')
+
+
+def claims(message: str) -> List[str]:
+    """Which kinds of claim about outputs a message makes."""
+    kinds = [('differs', SAID_TO_DIFFER), ('no baseline', SAID_TO_HAVE_NO_BASELINE),
+             ('not produced', SAID_NOT_PRODUCED), ('match', SAID_TO_MATCH), ('count', COUNTED_AS_DIFFERING)]
+    return [kind for kind, pattern in kinds if pattern.search(message)]
+
+
+def assert_message_agrees(record: RegressionTestRecord, state: RunState) -> None:
+    """What the message says of an output is what that output's status says (every output listed: at most 20)."""
+    verdict = classify(record, state)
+    listed = {o.output_id: o.status for o in verdict.outputs}
+    reported = {f.output_id for f in record.files}
+    message = verdict.message
+    for named in SAID_TO_DIFFER.findall(message):
+        assert listed[int(named)] is OutputStatus.diff_mismatch, message
+    for named in SAID_TO_HAVE_NO_BASELINE.findall(message):
+        assert listed[int(named)] is OutputStatus.missing_expected, message
+    for named in SAID_NOT_PRODUCED.findall(message):
+        assert int(named) not in reported, message
+        assert listed[int(named)] in (OutputStatus.missing_output, OutputStatus.missing_expected), message
+    for number in COUNTED_AS_DIFFERING.findall(message):
+        assert int(number) == sum(status is OutputStatus.diff_mismatch for status in listed.values()), message
+    if SAID_TO_MATCH.search(message):
+        assert listed and set(listed.values()) == {OutputStatus.match}, message
+
+
+@settings(max_examples=600, deadline=None)
+@given(made=run_records(), state=STATES)
+def test_a_message_agrees_with_the_output_statuses(made, state):
+    for record in made:
+        assert_message_agrees(record, state)
+
+
+def _with(outputs: Sequence[Output], files: Sequence[ResultFile]) -> RegressionTestRecord:
+    return RegressionTestRecord(regression_id=1, result=Result(exit_code=0, expected_rc=0), outputs=tuple(outputs),
+                                files=tuple(files))
+
+
+# Rare in generated runs: an output that differs without a baseline (the demo's regression 7), beside others.
+NO_BASELINE, WITH_BASELINE = Output(output_id=9, correct='', extension='.srt'), Output(output_id=12, correct=BASE)
+PRODUCED = ResultFile(output_id=9, expected='', got=OTHER)
+
+
+@pytest.mark.parametrize('record, message', [
+    pytest.param(_with([NO_BASELINE], [PRODUCED]), 'Output 9 (.srt) has no baseline to compare with.', id='alone'),
+    pytest.param(_with([NO_BASELINE, WITH_BASELINE], [PRODUCED, ResultFile(12, BASE, OTHER)]),
+                 'Output 9 (.srt) has no baseline to compare with; output 12 differs from its baseline.',
+                 id='another-differs'),
+    pytest.param(_with([NO_BASELINE, WITH_BASELINE], [PRODUCED, ResultFile(12, BASE)]),
+                 'Output 9 (.srt) has no baseline to compare with.', id='another-matches'),
+    pytest.param(_with([NO_BASELINE, WITH_BASELINE], [PRODUCED]),
+                 'Output 9 (.srt) has no baseline to compare with.', id='another-not-produced'),
+    pytest.param(_with([WITH_BASELINE, Output(output_id=15, correct=None)],
+                       [ResultFile(12, BASE, OTHER), ResultFile(15, '', OTHER)]),
+                 'Output 12 differs from its baseline.', id='after-one-that-differs'),
+])
+def test_a_differing_output_without_baseline_is_named_as_such(record, message):
+    verdict = classify(record, RunState.completed)
+    assert (verdict.status, verdict.message) == (Status.fail, message)
+    assert_message_agrees(record, RunState.completed)
+
+
+def test_every_claim_of_a_message_is_generated():
+    """The generator reaches every kind of claim a message makes about outputs, or the property proves little."""
+    seen = set()
+
+    @settings(max_examples=600, deadline=None, database=None)
+    @given(made=run_records(max_tests=3), state=STATES)
+    def collect(made, state):
+        seen.update(claim for record in made for claim in claims(classify(record, state).message))
+
+    collect()
+    assert seen == {'differs', 'no baseline', 'not produced', 'match', 'count'}
