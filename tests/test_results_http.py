@@ -467,7 +467,8 @@ class ErrorTests:
             assert (body['code'], body['details']['parameter'], body['details']['in']) == (
                 'invalid_parameter', parameter, 'query'), path
 
-    @pytest.mark.parametrize('path', ['', '/', '/nowhere', '/runs/1/summary/extra', '/runs/1/samples/1/outputs'])
+    # '' and '/' are the API's index (tests/test_index.py).
+    @pytest.mark.parametrize('path', ['//', '/nowhere', '/runs/1/summary/extra', '/runs/1/samples/1/outputs'])
     def test_unknown_url_is_json(self, api, path):
         assert get_json(api, path, status=404) == {'code': 'not_found', 'message': 'No such resource in the API.',
                                                    'details': {}}
