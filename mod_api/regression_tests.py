@@ -14,7 +14,7 @@ from flask import Response, g, request
 from mod_api import history, queries
 from mod_api.auth import RUNS_READ, token_required
 from mod_api.errors import not_found
-from mod_api.routes import finished_at, get_route, list_json
+from mod_api.routes import get_route, list_json, test_entries
 from mod_api.schemas import (HistoryQuerySchema, RegressionTestPathSchema,
                              dump_history, history_entry, parse_path,
                              parse_query, storable_id)
@@ -37,8 +37,7 @@ def regression_test_history(regression_id: str) -> Response:
     runs = queries.load_finished_runs(g.db, filters, None, window)
     rows = queries.load_rows_of_runs(g.db, runs, regression_id=rid)
     held = [run for run in runs if rows[run.run_id].tests]
-    entries = history.entries(((run.run_id, finished_at(run), run_state(run.last_status), rows[run.run_id].tests,
-                                rows[run.run_id].outputs) for run in held), rid)
+    entries = test_entries(held, rows, rid)
     changed = history.output_changed(entries)
     items = []
     for index in range(query['offset'], min(len(entries), query['offset'] + query['limit'])):

@@ -6,7 +6,7 @@ per regression test, and one media sample can have several regression tests.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, TypeVar, cast
+from typing import Any, Callable, Dict, List, Optional, TypeVar, cast
 
 from flask import Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -73,6 +73,13 @@ def finished_at(run: queries.RunFacts) -> Any:
     return run.last_progress_at if _finished(run) else None
 
 
+def test_entries(runs: List[queries.RunFacts], rows: Dict[int, queries.RunRows],
+                 regression_id: int) -> List[history.Entry]:
+    """Make a regression test's history entries from its rows in ``runs`` (newest first), skipping runs without it."""
+    return history.entries(((run.run_id, finished_at(run), run_state(run.last_status), rows[run.run_id].tests,
+                             rows[run.run_id].outputs) for run in runs), regression_id)
+
+
 def same_line(run: queries.RunFacts) -> queries.RunFilters:
     """Name the runs a result is followed over: same platform and branch; for a pull request, the same one."""
     if run.is_pull_request:
@@ -114,9 +121,8 @@ def run_summary(run_id: str) -> Response:
     path = parse_path(RunPathSchema(), {'run_id': run_id})
     parse_query(NoQuerySchema(), request.args)
     run = run_or_404(path['run_id'])
-    state = run_state(run.last_status)
-    rows = queries.load_rows(g.db, run, status_only=True)
-    return conditional_json(dump_run_summary(run, tally(state, rows.tests, rows.outputs)), _finished(run))
+    counts = _tally(run, queries.load_rows(g.db, run, status_only=True))
+    return conditional_json(dump_run_summary(run, counts), _finished(run))
 
 
 @get_route('/runs/<run_id>/samples')
@@ -160,9 +166,7 @@ def regression_result(run_id: str, sample_id: str) -> Response:
     # Since when: the same test in the earlier finished runs of the same line (a bounded window of them).
     earlier = queries.load_finished_runs(g.db, same_line(run), run.run_id, current_settings().history_window)
     rows = queries.load_rows_of_runs(g.db, earlier, regression_id=verdict.regression_id, status_only=True)
-    entries = history.entries(((other.run_id, finished_at(other), run_state(other.last_status),
-                                rows[other.run_id].tests, rows[other.run_id].outputs) for other in earlier),
-                              verdict.regression_id)
+    entries = test_entries(earlier, rows, verdict.regression_id)
     current = history.Entry(run.run_id, finished_at(run), verdict.status)
     payload = dump_regression_result_detail(dump_regression_result(run.run_id, verdict, description),
                                             history.failing_since(verdict.status, current, entries),
@@ -182,41 +186,38 @@ def run_comparison(run_id: str) -> Response:
         rule = 'given'
     else:
         base, rule = queries.choose_base(g.db, run)
+    both = [run] if base is None else [run, base]
+    base_id = None if base is None else base.run_id
     # Two runs: one run's loads, twice, cost less than assembling both from one pair of statements.
-    rows = {other.run_id: queries.load_rows(g.db, other) for other in ([run] if base is None else [run, base])}
-    state = run_state(run.last_status)
-    here = comparison.sides(state, rows[run.run_id].tests, rows[run.run_id].outputs)
-    there = None
-    if base is not None:
-        base_state = run_state(base.last_status)
-        there = comparison.sides(base_state, rows[base.run_id].tests, rows[base.run_id].outputs)
-    compared = comparison.compare(here, there)
+    rows = {other.run_id: queries.load_rows(g.db, other) for other in both}
+    sides = {other.run_id: comparison.sides(run_state(other.last_status), rows[other.run_id].tests,
+                                            rows[other.run_id].outputs) for other in both}
+    compared = comparison.compare(sides[run.run_id], None if base_id is None else sides[base_id])
     selected = [(rid, kind) for rid, kind in compared if 'kind' not in query or kind.value in query['kind']]
     page = selected[query['offset']:query['offset'] + query['limit']]
     ids = [rid for rid, _ in page]
-    verdicts = {record.regression_id: classify(record, state) for record in queries.records(rows[run.run_id], ids)}
-    base_verdicts = {} if base is None else {
-        record.regression_id: classify(record, base_state) for record in queries.records(rows[base.run_id], ids)}
+    # Messages for the page only, on each side.
+    verdicts = {other.run_id: {record.regression_id: classify(record, run_state(other.last_status))
+                               for record in queries.records(rows[other.run_id], ids)} for other in both}
     items = []
     html_url = links_of.run_html_url(run.run_id)
     for rid, kind in page:
-        mine, theirs = verdicts[rid], base_verdicts.get(rid)
+        mine = verdicts[run.run_id][rid]
+        theirs = None if base_id is None else verdicts[base_id].get(rid)
         result = links_of.result_url(run.run_id, rid)
         items.append({
             'regression_id': rid, 'kind': kind.value, 'status': mine.status.value,
             'base_status': None if theirs is None else theirs.status.value,
             'message': mine.message, 'base_message': None if theirs is None else theirs.message,
             'links': {'self': result, 'result': result,
-                      'base_result': None if theirs is None or base is None else links_of.result_url(
-                          base.run_id, rid),
+                      'base_result': None if theirs is None else links_of.result_url(cast(int, base_id), rid),
                       'history': links_of.history_url(rid)},
             'html_url': html_url})
-    base_id = None if base is None else base.run_id
     answer_base = {'run_id': base_id, 'rule': rule,
                    'reason': comparison.base_reason(rule, run.platform, run.branch, base_id)}
     payload = dump_comparison(run.run_id, answer_base, comparison.counts(compared), items, query['limit'],
                               query['offset'], len(selected))
-    return list_json(payload, state.finished and (base is None or _finished(base)))
+    return list_json(payload, all(_finished(other) for other in both))
 
 
 def _document() -> Dict[str, Any]:
