@@ -243,6 +243,14 @@ class Api:
 API_ROOT = 'http://localhost' + Api.prefix
 
 
+def get_json(api: Api, path: str, status: int = 200) -> Any:
+    """GET a path of the API and return its JSON body, checking the status and the content type."""
+    response = api.get(path)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == 'application/json'
+    return response.json
+
+
 def path_of(url: str) -> str:
     """The path under the API's prefix of an absolute link of the API, to follow it with ``Api.get``."""
     assert url.startswith(API_ROOT + '/'), url

@@ -9,7 +9,7 @@ import datetime
 import pytest
 
 from mod_test.models import TestPlatform, TestStatus, TestType
-from tests.conftest import API_ROOT, counted
+from tests.conftest import API_ROOT, counted, get_json
 from tests.factories import T0, sha
 
 TESTING = (TestStatus.preparation, TestStatus.testing)
@@ -21,14 +21,6 @@ OTHER_WRONG = sha('another wrong output')
 
 KINDS = ['broken_here', 'fixed_here', 'failing_differently', 'failing_identically', 'no_reference',
          'not_comparable', 'unchanged_pass']
-
-
-def get_json(api, path, status=200):
-    """GET a path of the API and return its JSON body, checking the status and the content type."""
-    response = api.get(path)
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == 'application/json'
-    return response.json
 
 
 def compare(api, run, query=''):

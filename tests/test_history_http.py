@@ -10,7 +10,7 @@ import pytest
 
 from mod_test.models import TestPlatform, TestStatus, TestType
 from run import create_app, db
-from tests.conftest import API_ROOT, Api, app_config, counted
+from tests.conftest import API_ROOT, Api, app_config, counted, get_json
 from tests.factories import T0, sha
 
 TESTING = (TestStatus.preparation, TestStatus.testing)
@@ -22,14 +22,6 @@ OTHER_WRONG = sha('another wrong output')
 
 ENTRY_KEYS = ['run_id', 'platform', 'type', 'branch', 'pr_number', 'commit', 'finished_at', 'status', 'message',
               'output_changed', 'links', 'html_url']
-
-
-def get_json(api, path, status=200):
-    """GET a path of the API and return its JSON body, checking the status and the content type."""
-    response = api.get(path)
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == 'application/json'
-    return response.json
 
 
 def history(api, test, query=''):

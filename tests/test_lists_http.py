@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mod_api.links import page_offsets
 from mod_test.models import TestPlatform, TestStatus, TestType
-from tests.conftest import API_ROOT, Api, path_of
+from tests.conftest import API_ROOT, Api, get_json, path_of
 from tests.factories import T0, sha
 from tests.test_outputs_http import configure
 
@@ -27,13 +27,6 @@ CANCELED = (TestStatus.preparation, TestStatus.canceled)
 HOUR = datetime.timedelta(hours=1)
 WRONG = sha('a wrong output')
 PLATFORM = 'http://localhost'
-
-
-def get_json(api: Api, path: str, status: int = 200) -> Any:
-    """GET a path of the API and return its JSON body, checking the status."""
-    response = api.get(path)
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.json
 
 
 def header_links(response: Any) -> Dict[str, str]:

@@ -18,7 +18,7 @@ from mod_customized.models import TestFork
 from mod_regression.models import (Category, RegressionTest,
                                    regressionTestLinkTable)
 from mod_test.models import Fork, Test, TestProgress, TestStatus, TestType
-from tests.conftest import mint
+from tests.conftest import get_json, mint
 from tests.factories import sha
 
 UTC = datetime.timezone.utc
@@ -28,14 +28,6 @@ COMPLETED = (TestStatus.preparation, TestStatus.testing, TestStatus.completed)
 
 OTHER = sha('another output')
 COMMAND = '-autoprogram -out=srt'
-
-
-def get_json(api, path, status=200):
-    """GET a path of the API and return its JSON body, checking the status and the content type."""
-    response = api.get(path)
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == 'application/json'
-    return response.json
 
 
 def store_null(factory, row, *attributes):

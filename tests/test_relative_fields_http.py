@@ -10,6 +10,7 @@ import datetime
 import pytest
 
 from mod_test.models import TestPlatform, TestStatus, TestType
+from tests.conftest import get_json
 from tests.factories import T0, sha
 
 QUEUED = ()
@@ -21,14 +22,6 @@ WRONG = sha('a wrong output')
 
 COUNT_KEYS = ['total_samples', 'pass_count', 'fail_count', 'skipped_count', 'missing_output_count', 'error_count',
               'running_count', 'not_started_count']
-
-
-def get_json(api, path, status=200):
-    """GET a path of the API and return its JSON body, checking the status and the content type."""
-    response = api.get(path)
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == 'application/json'
-    return response.json
 
 
 class Runs:

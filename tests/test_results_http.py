@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from mod_customized.models import TestFork
 from mod_test.models import TestResultFile, TestStatus, TestType
+from tests.conftest import get_json
 from tests.factories import T0, sha
 
 ON_MARIADB = os.environ.get('TEST_DATABASE_URI', '').startswith(('mysql', 'mariadb'))
@@ -76,14 +77,6 @@ def add_stray_row(factory, run, test):
         test_id=run.id, regression_test_id=test.id, regression_test_output_id=-1, expected='', got='error'))
     if mariadb:
         factory.session.execute(sa.text('SET FOREIGN_KEY_CHECKS = 1'))
-
-
-def get_json(api, path, status=200):
-    """GET a path of the API and return its JSON body, checking the status and the content type."""
-    response = api.get(path)
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == 'application/json'
-    return response.json
 
 
 # "Status of one regression test in a run" of classification.md, built in the database.

@@ -20,7 +20,8 @@ from mod_sample.models import Tag, sample_tag_association
 from mod_test.models import (Fork, TestPlatform, TestProgress, TestResult,
                              TestResultFile, TestStatus, TestType)
 from run import create_app, db
-from tests.conftest import API_ROOT, Api, app_config, counted, path_of
+from tests.conftest import (API_ROOT, Api, app_config, counted, get_json,
+                            path_of)
 from tests.factories import T0, sha
 
 QUEUED = ()
@@ -39,14 +40,6 @@ RUN_KEYS = ['run_id', 'platform', 'type', 'branch', 'commit', 'pr_number', 'repo
 ORIGIN = 'http://localhost:8001'
 EXPOSED = {'etag', 'link', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset',
            'x-request-id'}
-
-
-def get_json(api: Api, path: str, status: int = 200) -> Any:
-    """GET a path of the API and return its JSON body, checking the status and the content type."""
-    response = api.get(path)
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == 'application/json'
-    return response.json
 
 
 def iso(moment: datetime.datetime) -> str:
