@@ -218,6 +218,13 @@ def seed(session: Session, repository: Optional[str] = None) -> Dict[str, int]:
         session.add(TestResultFile(test_id=run.id, regression_test_id=test.id,
                                    regression_test_output_id=output.id, expected=output.correct or '', got=got))
 
+    def matched(run: Test, *matching: RegressionTest) -> None:
+        """Record that each of ``matching`` ran in ``run`` and produced its baselines."""
+        for test in matching:
+            result(run, test)
+            for index in range(len(outputs_of[test.id])):
+                reported(run, test, index)
+
     def new_run(run_id: int, platform: EnumSymbol, kind: EnumSymbol, **fields: object) -> Test:
         run = Test(id=run_id, platform=platform, test_type=kind, token=sha(f'run {run_id}')[:64], fork_id=1,
                    branch='master', commit=sha(f'commit {run_id}')[:40], pr_nr=0)
@@ -285,10 +292,7 @@ def seed(session: Session, repository: Optional[str] = None) -> Dict[str, int]:
     # Run 6: the next completed master run on Linux: test 5 now passes, the other failures fail as in run 1.
     master = new_run(6, TestPlatform.linux, TestType.commit)
     _progress(session, master, TestStatus.preparation, TestStatus.testing, TestStatus.completed)
-    for test in (t[0], t[4], t[8]):
-        result(master, test)
-        for index in range(len(outputs_of[test.id])):
-            reported(master, test, index)
+    matched(master, t[0], t[4], t[8])
     result(master, t[1])
     reported(master, t[1], 0, got=variant)
     result(master, t[2], exit_code=-11, runtime=35)
@@ -307,10 +311,7 @@ def seed(session: Session, repository: Optional[str] = None) -> Dict[str, int]:
     _progress(session, pull_request, TestStatus.preparation, TestStatus.testing, TestStatus.completed)
     result(pull_request, t[0])
     reported(pull_request, t[0], 0, got=files.put(late, '.srt'))
-    for test in (t[3], t[4], t[8]):
-        result(pull_request, test)
-        for index in range(len(outputs_of[test.id])):
-            reported(pull_request, test, index)
+    matched(pull_request, t[3], t[4], t[8])
     result(pull_request, t[1])
     reported(pull_request, t[1], 0, got=variant)
     result(pull_request, t[2], exit_code=-11, runtime=35)
