@@ -38,7 +38,7 @@ def api_root() -> str:
     if root is None:
         configured = current_settings().platform_url
         if configured:
-            root = configured + url_for('mod_api.runs')[len(request.script_root):-len('/runs')]
+            root = configured + api_path()[len(request.script_root):]
         else:
             root = url_for('mod_api.runs', _external=True)[:-len('/runs')]
         request.environ[_ROOT] = root
@@ -136,7 +136,7 @@ def page_links(limit: int, offset: int, total: int) -> Dict[str, Optional[str]]:
     sort and limit, in the same order), only ``offset`` set to the page's.
     """
     own = url_for(str(request.endpoint), **(request.view_args or {}))
-    base = api_root() + own[len(url_for('mod_api.runs')) - len('/runs'):]
+    base = api_root() + own[len(api_path()):]
     kept = [(name, value) for name, value in request.args.items(multi=True) if name != 'offset']
 
     def url(page: Optional[int]) -> Optional[str]:
