@@ -60,9 +60,60 @@ def platform_url() -> str:
     return current_settings().platform_url or request.url_root.rstrip('/')
 
 
+class RunLinks:
+    """The URLs of one run and of its results, from the roots read once: a page of 100 results writes 1,600 of them."""
+
+    def __init__(self, run_id: int) -> None:
+        """Read the API's root and the platform's address (of the current request) for run ``run_id``."""
+        api, platform = api_root(), platform_url()
+        self.run_id = run_id
+        self.run = f'{api}/runs/{run_id}'  # the API's URL of the run
+        self.html = f'{platform}/test/{run_id}'  # the platform's page (its results are rows of it)
+        self._tests = f'{api}/regression-tests'
+        self._diff_html = f'{platform}/test/diff/{run_id}'
+
+    def links(self) -> Dict[str, str]:
+        """Link the run to itself and to what the API says about it: summary, results, comparison, CI log."""
+        run = self.run
+        return {'self': run, 'summary': f'{run}/summary', 'samples': f'{run}/samples',
+                'comparison': f'{run}/comparison', 'log': f'{run}/log'}
+
+    def result_url(self, regression_id: int) -> str:
+        """Return the API's URL of a regression test's result in the run."""
+        return f'{self.run}/samples/{regression_id}'
+
+    def history_url(self, regression_id: int) -> str:
+        """Return the API's URL of a regression test's history."""
+        return f'{self._tests}/{regression_id}/history'
+
+    def result_links(self, regression_id: int) -> Dict[str, str]:
+        """Link a result to itself, its run, and the test's history."""
+        return {'self': self.result_url(regression_id), 'run': self.run, 'history': self.history_url(regression_id)}
+
+    def output_links(self, regression_id: int, output_id: int, expected_hash: Optional[str],
+                     actual_hash: Optional[str]) -> Dict[str, Optional[str]]:
+        """Link an output's own answer (its diff), its files, its result, and the platform's diff page.
+
+        A file's link is null when the output has no such file (no valid hash
+        for it); the platform's page only when the actual output differs from
+        the baseline's hash (its page fails for an output stored as identical).
+        """
+        result = self.result_url(regression_id)
+        base = f'{result}/outputs/{output_id}'
+        differs = expected_hash is not None and actual_hash is not None and expected_hash != actual_hash
+        return {
+            'self': f'{base}/diff',
+            'diff': f'{base}/diff',
+            'expected': f'{base}/expected' if expected_hash is not None else None,
+            'actual': f'{base}/actual' if actual_hash is not None else None,
+            'result': result,
+            'diff_html': f'{self._diff_html}/{regression_id}/{output_id}' if differs else None,
+        }
+
+
 def run_html_url(run_id: int) -> str:
     """Return the platform's page of a run (its results are rows of it: the platform has no page of one result)."""
-    return f'{platform_url()}/test/{run_id}'
+    return RunLinks(run_id).html
 
 
 def run_url(run_id: int) -> str:
@@ -71,15 +122,13 @@ def run_url(run_id: int) -> str:
 
 
 def run_links(run_id: int) -> Dict[str, str]:
-    """Link a run to itself and to what the API says about it: summary, results, comparison, CI log."""
-    run = run_url(run_id)
-    return {'self': run, 'summary': f'{run}/summary', 'samples': f'{run}/samples',
-            'comparison': f'{run}/comparison', 'log': f'{run}/log'}
+    """Link a run to itself and to what the API says about it (``RunLinks.links``)."""
+    return RunLinks(run_id).links()
 
 
 def result_url(run_id: int, regression_id: int) -> str:
     """Return the API's URL of a regression test's result in a run."""
-    return f'{api_root()}/runs/{run_id}/samples/{regression_id}'
+    return f'{run_url(run_id)}/samples/{regression_id}'
 
 
 def history_url(regression_id: int) -> str:
@@ -87,31 +136,10 @@ def history_url(regression_id: int) -> str:
     return f'{api_root()}/regression-tests/{regression_id}/history'
 
 
-def result_links(run_id: int, regression_id: int) -> Dict[str, str]:
-    """Link a result to itself, its run, and the test's history."""
-    return {'self': result_url(run_id, regression_id), 'run': run_url(run_id),
-            'history': history_url(regression_id)}
-
-
 def output_links(run_id: int, regression_id: int, output_id: int, expected_hash: Optional[str],
                  actual_hash: Optional[str]) -> Dict[str, Optional[str]]:
-    """Link an output's own answer (its diff), its files, its result, and the platform's diff page.
-
-    A file's link is null when the output has no such file (no valid hash
-    for it); the platform's page only when the actual output differs from
-    the baseline's hash (its page fails for an output stored as identical).
-    """
-    result = result_url(run_id, regression_id)
-    base = f'{result}/outputs/{output_id}'
-    differs = expected_hash is not None and actual_hash is not None and expected_hash != actual_hash
-    return {
-        'self': f'{base}/diff',
-        'diff': f'{base}/diff',
-        'expected': f'{base}/expected' if expected_hash is not None else None,
-        'actual': f'{base}/actual' if actual_hash is not None else None,
-        'result': result,
-        'diff_html': f'{platform_url()}/test/diff/{run_id}/{regression_id}/{output_id}' if differs else None,
-    }
+    """Link an output of a result in a run (``RunLinks.output_links``)."""
+    return RunLinks(run_id).output_links(regression_id, output_id, expected_hash, actual_hash)
 
 
 def page_offsets(limit: int, offset: int, total: int) -> Dict[str, Optional[int]]:

@@ -9,7 +9,8 @@ dataclasses, or the ones below), never models. Nothing here writes.
 The statements per request:
 - the run (``load_run``): 1;
 - its regression tests (``load_rows``, ``load_records``): 2, tests with their
-  results, then outputs with their rows and accepted variants;
+  results, then outputs with their rows and accepted variants (a page of
+  results: the tests, then only the page's outputs, ``load_outputs``);
 - what describes them (``load_descriptions``): 1, categories and tags;
 - many runs' tests at once (``load_rows_of_runs``): 2, whatever the number of
   runs; the finished runs of a history (``load_finished_runs``): 1; the base
@@ -30,7 +31,7 @@ import functools
 import itertools
 import operator
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
                     Set, Tuple, Union, cast)
 
@@ -40,9 +41,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.functions import FunctionElement
 
-from mod_api.verdicts import (STATUS_COLUMNS, Output, OutputRow,
-                              RegressionTestRecord, Result, ResultFile,
-                              TestRow)
+from mod_api.verdicts import (STATUS_COLUMNS, Output, RegressionTestRecord,
+                              Result, ResultFile)
 from mod_auth.models import User
 from mod_customized.models import CustomizedTest, TestFork
 from mod_regression.models import (Category, RegressionTest,
@@ -401,6 +401,31 @@ def _in_scope(customized: bool, category: bool, tag: bool) -> sa.ColumnElement:
     return sa.and_(*conditions)
 
 
+def _outputs_statement(*conditions: sa.ColumnElement[bool], status_only: bool) -> sa.Select:
+    """Select outputs of the regression tests the ``conditions`` keep, with run ``:run_id``'s rows and variants.
+
+    Columns in ``OutputRow``'s layout (the first ``STATUS_COLUMNS[1]`` of it ``status_only``).
+    """
+    columns = (_outputs.id, _outputs.regression_id, _outputs.correct, sa.type_coerce(_outputs.ignore, sa.Integer),
+               _files.test_id, _files.expected, _files.got, _variants.file_hashes, _outputs.correct_extension,
+               _outputs.expected_filename)
+    return (
+        sa.select(*columns[:STATUS_COLUMNS[1] if status_only else None])
+        .select_from(RegressionTestOutput.__table__)
+        .join(RegressionTest.__table__, _tests.id == _outputs.regression_id)
+        .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN,
+                                                     _files.regression_test_id == _outputs.regression_id,
+                                                     _files.regression_test_output_id == _outputs.id))
+        .outerjoin(RegressionTestOutputFiles.__table__, _variants.regression_test_output_id == _outputs.id)
+        .where(*conditions)
+        # Output-id order keeps an output's rows together. Read in that order (outputs first, then their test),
+        # neither database sorts: MariaDB's planner would start from the tests and sort, unless told.
+        .order_by(_outputs.id)
+        .prefix_with('STRAIGHT_JOIN', dialect='mysql')
+        .prefix_with('STRAIGHT_JOIN', dialect='mariadb')
+    )
+
+
 @functools.lru_cache(maxsize=None)
 def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
                     status_only: bool) -> Tuple[sa.Select, sa.Select]:
@@ -420,25 +445,8 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
         .where(in_scope, *([_tests.id == _ONE] if one else []))
         .order_by(_tests.id)
     )
-    output_columns = (_outputs.id, _outputs.regression_id, _outputs.correct,
-                      sa.type_coerce(_outputs.ignore, sa.Integer), _files.test_id, _files.expected, _files.got,
-                      _variants.file_hashes, _outputs.correct_extension, _outputs.expected_filename)
-    variant_of = _variants.regression_test_output_id
-    outputs = (
-        sa.select(*output_columns[:STATUS_COLUMNS[1] if status_only else None])
-        .select_from(RegressionTestOutput.__table__)
-        .join(RegressionTest.__table__, _tests.id == _outputs.regression_id)
-        .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN,
-                                                     _files.regression_test_id == _outputs.regression_id,
-                                                     _files.regression_test_output_id == _outputs.id))
-        .outerjoin(RegressionTestOutputFiles.__table__, variant_of == _outputs.id)
-        .where(in_scope, *([_outputs.regression_id == _ONE] if one else []))
-        # Output-id order keeps an output's rows together. Read in that order (outputs first, then their test),
-        # neither database sorts: MariaDB's planner would start from the tests and sort, unless told.
-        .order_by(_outputs.id)
-        .prefix_with('STRAIGHT_JOIN', dialect='mysql')
-        .prefix_with('STRAIGHT_JOIN', dialect='mariadb')
-    )
+    outputs = _outputs_statement(in_scope, *([_outputs.regression_id == _ONE] if one else []),
+                                 status_only=status_only)
     return tests, outputs
 
 
@@ -511,11 +519,13 @@ def _plain_rows(connection: sa.Connection, statement: Union[sa.Select, sa.Compou
 
 
 def load_rows(session: DbSession, run: RunFacts, filters: ResultFilters = ResultFilters(),
-              status_only: bool = False) -> RunRows:
+              status_only: bool = False, outputs: bool = True) -> RunRows:
     """Load the run's regression tests in scope that pass ``filters``, and their outputs (two statements).
 
     The statuses come straight from these rows (``verdicts.statuses``);
-    ``records`` makes the verdict service's records of some of them.
+    ``records`` makes the verdict service's records of some of them. Without
+    ``outputs``, the tests only (one statement): ``load_outputs`` then loads
+    the outputs of those that are needed.
     """
     tests_statement, outputs_statement = _row_statements(
         run.customized, filters.regression_id is not None, filters.category is not None, filters.tag is not None,
@@ -525,9 +535,33 @@ def load_rows(session: DbSession, run: RunFacts, filters: ResultFilters = Result
     parameters = {name: value for name, value in parameters.items() if value is not None}
     connection = session.connection()
     tests = cast(Sequence[Any], _plain_rows(connection, tests_statement, parameters, stream=False))
-    if not tests:
-        return RunRows(tests=[], outputs=[])
+    if not tests or not outputs:
+        return RunRows(tests=tests, outputs=[])
     return RunRows(tests=tests, outputs=_plain_rows(connection, outputs_statement, parameters, stream=status_only))
+
+
+_PAGE_TESTS: sa.BindParameter[List[int]] = sa.bindparam('page', expanding=True)
+
+
+@functools.lru_cache(maxsize=None)
+def _outputs_of_tests_statement() -> sa.Select:
+    """Build, once, the statement of ``load_outputs``."""
+    return _outputs_statement(_outputs.regression_id.in_(_PAGE_TESTS), status_only=False)
+
+
+def load_outputs(session: DbSession, run: RunFacts, regression_ids: Iterable[int]) -> List[Any]:
+    """Load the outputs of some of a run's regression tests, with the run's rows and accepted variants.
+
+    One statement, as many rows as those tests have (a page of results
+    needs its own tests' outputs, not the whole run's). Every column, in
+    ``OutputRow``'s layout and output-id order, as ``load_rows`` gives them;
+    the tests are taken to be in the run's scope (``load_rows`` said so).
+    """
+    ids = sorted(set(regression_ids))
+    if not ids:
+        return []
+    return list(_plain_rows(session.connection(), _outputs_of_tests_statement(),
+                            {'run_id': run.run_id, 'page': ids}, stream=False))
 
 
 #: The orders of a run's results: by regression test id, or by runtime; ``-`` for descending.
@@ -561,32 +595,34 @@ def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> Li
         wanted = set(regression_ids)
         tests = [row for row in tests if row[0] in wanted]
         outputs = [row for row in outputs if row[1] in wanted]
-    # One row per accepted variant: gathered by output, then folded into one Output each.
-    rows_of: Dict[int, List[OutputRow]] = {}
-    for row in outputs:
-        rows_of.setdefault(row[0], []).append(OutputRow(*row))
+    # One row per accepted variant, the rows of an output next to each other: each run of rows is one Output.
     outputs_of: Dict[int, List[Output]] = defaultdict(list)
     files_of: Dict[int, List[ResultFile]] = defaultdict(list)
-    for output_id, group in rows_of.items():
-        first = group[0]
-        outputs_of[first.regression_id].append(Output(
-            output_id=output_id, correct=first.correct, extension=first.extension or '',
-            ignore=None if first.ignore is None else bool(first.ignore),
-            variants=tuple(row.variant for row in group if row.variant is not None), filename=first.filename))
-        if first.row_of is not None:
+    current: Optional[int] = None
+    for output_id, regression_id, correct, ignore, row_of, expected, got, variant, extension, filename in outputs:
+        if output_id == current:
+            if variant is not None:  # another accepted variant of the output just made
+                made = outputs_of[regression_id]
+                made[-1] = replace(made[-1], variants=(*made[-1].variants, variant))
+            continue
+        current = output_id
+        outputs_of[regression_id].append(Output(
+            output_id=output_id, correct=correct, extension=extension or '',
+            ignore=None if ignore is None else bool(ignore),
+            variants=() if variant is None else (variant,), filename=filename))
+        if row_of is not None:
             # expected is never NULL in the platform's schema: passed on as it is, as the status saw it.
-            files_of[first.regression_id].append(ResultFile(output_id=output_id, expected=cast(str, first.expected),
-                                                            got=first.got))
+            files_of[regression_id].append(ResultFile(output_id=output_id, expected=cast(str, expected), got=got))
     return [
         RegressionTestRecord(
-            regression_id=test.regression_id,
-            expected_rc=test.expected_rc,
-            result=(Result(exit_code=test.exit_code, expected_rc=test.result_expected_rc, runtime=test.runtime)
-                    if test.result_of is not None else None),
-            outputs=tuple(outputs_of[test.regression_id]),
-            files=tuple(files_of[test.regression_id]),
+            regression_id=regression_id,
+            expected_rc=expected_rc,
+            result=(Result(exit_code=exit_code, expected_rc=result_expected_rc, runtime=runtime)
+                    if result_of is not None else None),
+            outputs=tuple(outputs_of.get(regression_id, ())),
+            files=tuple(files_of.get(regression_id, ())),
         )
-        for test in map(TestRow._make, tests)
+        for regression_id, result_of, exit_code, result_expected_rc, expected_rc, runtime in tests
     ]
 
 

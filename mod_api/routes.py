@@ -134,18 +134,23 @@ def regression_results(run_id: str) -> Response:
     run = run_or_404(path['run_id'])
     state = run_state(run.last_status)
     filters = queries.ResultFilters(category=query.get('category'), tag=query.get('tag'))
-    rows = queries.load_rows(g.db, run, filters)
-    # Statuses for every test when they filter (to count the matches); full verdicts for the page only.
-    if 'status' in query:
+    # A status filter needs every test's status (to count the matches), so every output; otherwise the tests
+    # alone say which are on the page, and only the page's outputs are read. Full verdicts for the page only.
+    filtered = 'status' in query
+    rows = queries.load_rows(g.db, run, filters, outputs=filtered)
+    if filtered:
         selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs)
                     if status.value in query['status']]
     else:
         selected = [test[0] for test in rows.tests]
     selected = queries.order_results(rows.tests, selected, query['sort'])
     page = selected[query['offset']:query['offset'] + query['limit']]
+    if not filtered:
+        rows = queries.RunRows(rows.tests, queries.load_outputs(g.db, run, page))
     verdicts = {record.regression_id: classify(record, state) for record in queries.records(rows, page)}
     descriptions = queries.load_descriptions(g.db, page)
-    items = [dump_regression_result(run.run_id, verdicts[rid], descriptions[rid]) for rid in page]
+    links = links_of.RunLinks(run.run_id)
+    items = [dump_regression_result(run.run_id, verdicts[rid], descriptions[rid], links) for rid in page]
     payload = dump_regression_result_list(items, query['limit'], query['offset'], len(selected))
     return list_json(payload, state.finished)
 
@@ -200,19 +205,20 @@ def run_comparison(run_id: str) -> Response:
     verdicts = {other.run_id: {record.regression_id: classify(record, run_state(other.last_status))
                                for record in queries.records(rows[other.run_id], ids)} for other in both}
     items = []
-    html_url = links_of.run_html_url(run.run_id)
+    mine_links = links_of.RunLinks(run.run_id)
+    base_links = None if base_id is None else links_of.RunLinks(base_id)
     for rid, kind in page:
         mine = verdicts[run.run_id][rid]
         theirs = None if base_id is None else verdicts[base_id].get(rid)
-        result = links_of.result_url(run.run_id, rid)
+        result = mine_links.result_url(rid)
         items.append({
             'regression_id': rid, 'kind': kind.value, 'status': mine.status.value,
             'base_status': None if theirs is None else theirs.status.value,
             'message': mine.message, 'base_message': None if theirs is None else theirs.message,
             'links': {'self': result, 'result': result,
-                      'base_result': None if theirs is None else links_of.result_url(cast(int, base_id), rid),
-                      'history': links_of.history_url(rid)},
-            'html_url': html_url})
+                      'base_result': None if theirs is None else cast(links_of.RunLinks, base_links).result_url(rid),
+                      'history': mine_links.history_url(rid)},
+            'html_url': mine_links.html})
     answer_base = {'run_id': base_id, 'rule': rule,
                    'reason': comparison.base_reason(rule, run.platform, run.branch, base_id)}
     payload = dump_comparison(run.run_id, answer_base, comparison.counts(compared), items, query['limit'],

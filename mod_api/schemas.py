@@ -579,15 +579,18 @@ _CATEGORIES_MAX = _cut_limit(_REGRESSION_RESULT, 'categories')
 _CATEGORY_NAME_MAX = cast(CutList, _REGRESSION_RESULT.fields['categories']).inner._limit()  # type: ignore[attr-defined]
 
 
-def dump_regression_result(run_id: int, verdict: Verdict, description: Description) -> Dict[str, Any]:
+def dump_regression_result(run_id: int, verdict: Verdict, description: Description,
+                           links: Optional[links_of.RunLinks] = None) -> Dict[str, Any]:
     """Dump one regression test's result in a run; ``category`` is left out when it has none, ``categories`` not.
 
     Built as ``RegressionResultSchema`` dumps it, without calling it: a page of
     100 results is the bulk of a list's time, and the schema's dump would only
     copy these plain values and cut its ``Length``-limited strings and lists,
     which is done here with the schema's own limits. ``tests/test_schemas.py``
-    proves the schema's dump of the answer is the answer itself.
+    proves the schema's dump of the answer is the answer itself. ``links``:
+    the run's (``RunLinks(run_id)`` when not given), made once for a page.
     """
+    links = links or links_of.RunLinks(run_id)
     tags = description.tags[:_TAGS_MAX]
     message = verdict.message
     return {
@@ -605,11 +608,10 @@ def dump_regression_result(run_id: int, verdict: Verdict, description: Descripti
         'tags': [tag[:_TAG_MAX] for tag in tags],
         'outputs': [{'output_id': o.output_id, 'status': o.status.value, 'expected_hash': o.expected_hash,
                      'actual_hash': o.actual_hash, 'filename': o.filename,
-                     'links': links_of.output_links(run_id, verdict.regression_id, o.output_id, o.expected_hash,
-                                                    o.actual_hash)}
+                     'links': links.output_links(verdict.regression_id, o.output_id, o.expected_hash, o.actual_hash)}
                     for o in verdict.outputs[:_OUTPUTS_MAX]],
-        'links': links_of.result_links(run_id, verdict.regression_id),
-        'html_url': links_of.run_html_url(run_id),
+        'links': links.result_links(verdict.regression_id),
+        'html_url': links.html,
     }
 
 

@@ -120,6 +120,7 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
     listed = data.draw(st.none() | st.lists(st.sampled_from(ids), unique=True, min_size=1) if ids else st.none(),
                        label='customized')
     run_id = store(factory, made, state, active, listed, data.draw(st.booleans(), label='NULL variant rows'))
+    page = data.draw(st.lists(st.sampled_from(ids), unique=True) if ids else st.just([]), label='page')
     session = factory.session
     run = queries.load_run(session, run_id)
     assert run is not None and run.customized is (listed is not None)
@@ -148,6 +149,9 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
         loaded = [classify(r, state) for r in queries.records(rows)]
         details = {r.regression_id: [classify(d, state) for d in queries.load_records(
             session, run, queries.ResultFilters(regression_id=r.regression_id))] for r in made}
+        # A page of results: the tests alone, then the page's own outputs.
+        tests_only = queries.load_rows(session, run, outputs=False)
+        paged = queries.records(queries.RunRows(tests_only.tests, queries.load_outputs(session, run, page)), page)
     finally:
         sa.event.remove(engine, 'before_cursor_execute', record_statement)
 
@@ -156,6 +160,8 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
     assert {s: counts[s] for s in Status} == {s: expected[s] for s in Status}
     assert listed_statuses == [(v.regression_id, v.status, v.crashed) for v in verdicts]
     assert loaded == verdicts
+    assert list(tests_only.tests) == list(rows.tests) and not tests_only.outputs
+    assert [classify(r, state) for r in paged] == [v for v in verdicts if v.regression_id in page]
     assert details == {r.regression_id: [classify(r, state)] if in_scope(r) else [] for r in made}
 
 

@@ -93,7 +93,7 @@ def as_rows(made: Sequence[RegressionTestRecord],
             variants: List[Optional[str]] = list(output.variants)
             if next(flags, False):
                 variants.insert(len(variants) // 2, None)
-            outputs.extend(first + (variant, output.extension) for variant in variants or [None])
+            outputs.extend(first + (variant, output.extension, output.filename) for variant in variants or [None])
     outputs.sort(key=lambda row: row[0])  # stable: an output's variant rows stay together
     return tests, outputs
 
