@@ -30,7 +30,8 @@ from mod_api.schemas import (ComparisonQuerySchema, NoQuerySchema,
                              dump_run_list, dump_run_summary, parse_path,
                              parse_query, run_item, storable_id)
 from mod_api.settings import current as current_settings
-from mod_api.verdicts import Counts, classify, run_state, statuses, tally
+from mod_api.verdicts import (Counts, Status, classify, run_state, statuses,
+                              tally)
 
 View = TypeVar('View', bound=Callable[..., Any])
 
@@ -139,15 +140,15 @@ def regression_results(run_id: str) -> Response:
     filtered = 'status' in query
     rows = queries.load_rows(g.db, run, filters, outputs=filtered)
     if filtered:
-        selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs)
-                    if status.value in query['status']]
+        wanted = {Status(value) for value in query['status']}
+        selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs) if status in wanted]
     else:
         selected = [test[0] for test in rows.tests]
     selected = queries.order_results(rows.tests, selected, query['sort'])
     page = selected[query['offset']:query['offset'] + query['limit']]
     if not filtered:
         rows = queries.RunRows(rows.tests, queries.load_outputs(g.db, run, page))
-    verdicts = {record.regression_id: classify(record, state) for record in queries.records(rows, page)}
+    verdicts = {record.regression_id: classify(record, state, run.platform) for record in queries.records(rows, page)}
     descriptions = queries.load_descriptions(g.db, page)
     links = links_of.RunLinks(run.run_id)
     items = [dump_regression_result(run.run_id, verdicts[rid], descriptions[rid], links) for rid in page]
@@ -166,7 +167,7 @@ def regression_result(run_id: str, sample_id: str) -> Response:
                if storable_id(path['sample_id']) else [])
     if not records:
         raise not_found('sample', path['sample_id'], run_id=run.run_id)
-    verdict = classify(records[0], run_state(run.last_status))
+    verdict = classify(records[0], run_state(run.last_status), run.platform)
     description = queries.load_descriptions(g.db, [verdict.regression_id])[verdict.regression_id]
     # Since when: the same test in the earlier finished runs of the same line (a bounded window of them).
     earlier = queries.load_finished_runs(g.db, same_line(run), run.run_id, current_settings().history_window)
@@ -202,7 +203,7 @@ def run_comparison(run_id: str) -> Response:
     page = selected[query['offset']:query['offset'] + query['limit']]
     ids = [rid for rid, _ in page]
     # Messages for the page only, on each side.
-    verdicts = {other.run_id: {record.regression_id: classify(record, run_state(other.last_status))
+    verdicts = {other.run_id: {record.regression_id: classify(record, run_state(other.last_status), other.platform)
                                for record in queries.records(rows[other.run_id], ids)} for other in both}
     items = []
     mine_links = links_of.RunLinks(run.run_id)

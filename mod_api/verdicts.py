@@ -330,18 +330,27 @@ def _signal_names() -> Dict[int, str]:
 SIGNAL_NAMES: Dict[int, str] = _signal_names()
 
 
-def _exit_codes(result: Optional[Result]) -> Optional[str]:
+def signal_names(platform: str) -> Dict[int, str]:
+    """Return the signal names for the exit codes of a run on ``platform``: ``SIGNAL_NAMES`` on Linux, else none.
+
+    A Windows worker reports no signals: its small negative codes (a
+    program's ``exit(-1)``) are numbers, not Linux signals.
+    """
+    return SIGNAL_NAMES if platform == 'linux' else {}
+
+
+def _exit_codes(result: Optional[Result], names: Dict[int, str]) -> Optional[str]:
     """Name the exit codes when they differ (a crash), else None."""
     if result is None or not _crashed(result):
         return None
-    return f'exit code {_code(result.exit_code)}, expected {_code(result.expected_rc)}'
+    return f'exit code {_code(result.exit_code, names)}, expected {_code(result.expected_rc, names)}'
 
 
-def _code(value: Optional[int]) -> str:
+def _code(value: Optional[int], names: Dict[int, str]) -> str:
     """Name an exit code as stored; a NULL one is "none recorded", never Python's None; -N names signal N."""
     if value is None:
         return 'none recorded'
-    name = SIGNAL_NAMES.get(-value)
+    name = names.get(-value)
     return f'{value} ({name})' if name else str(value)
 
 
@@ -360,7 +369,7 @@ _WAITING = {RunState.queued: 'the run is queued', RunState.preparation: 'the run
 
 
 def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Output], rows: Dict[int, ResultFile],
-            facts: Sequence[int]) -> Tuple[Status, str]:
+            facts: Sequence[int], names: Dict[int, str]) -> Tuple[Status, str]:
     """Apply the decision table (``decide``) to the outputs that count and their facts, and say in one sentence why."""
     result = record.result
     line = decide(state, result is not None, _crashed(result), sum(facts))
@@ -375,7 +384,7 @@ def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Out
         return status, 'Not run: the run completed without running it, and it expects no output.'
     if line == 3:
         return status, f'Running: {len(rows)} of {_plural(len(outputs), "output")} reported so far.'
-    exit_codes = _exit_codes(result)
+    exit_codes = _exit_codes(result, names)
     if line == 6:
         crash = f' ({exit_codes})' if exit_codes else ''
         return status, f'No output produced{crash}; {_plural(len(outputs), "output")} expected.'
@@ -411,11 +420,12 @@ def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Out
 _OUTPUT_ID = operator.attrgetter('output_id')
 
 
-def classify(record: RegressionTestRecord, state: RunState) -> Verdict:
-    """Return the verdict on one regression test in a run in ``state``.
+def classify(record: RegressionTestRecord, state: RunState, platform: str = 'linux') -> Verdict:
+    """Return the verdict on one regression test in a run in ``state``, on ``platform`` (the run's).
 
     Ignored outputs and rows of other outputs (a stored -1, an ignored
-    output) are disregarded, as ``classification.md`` says.
+    output) are disregarded, as ``classification.md`` says. The platform
+    only changes how a message names exit codes (``signal_names``).
     """
     row_of = {row.output_id: row for row in record.files}
     counted = []  # (output, its row, its facts) for the outputs that count, in output-id order
@@ -426,7 +436,8 @@ def classify(record: RegressionTestRecord, state: RunState) -> Verdict:
             counted.append((output, row, facts))
     outputs = [output for output, _, _ in counted]
     rows = {output.output_id: row for output, row, _ in counted if row is not None}
-    status, message = _decide(record, state, outputs, rows, [facts for _, _, facts in counted])
+    status, message = _decide(record, state, outputs, rows, [facts for _, _, facts in counted],
+                              signal_names(platform))
     output_verdicts: Tuple[OutputVerdict, ...] = ()
     if status not in (Status.not_started, Status.running, Status.skipped):
         output_verdicts = tuple(_output_verdict(*judged) for judged in counted[:MAX_LISTED_OUTPUTS])

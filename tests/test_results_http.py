@@ -7,13 +7,14 @@ this time read from the database and answered as JSON.
 
 import datetime
 import os
+import sys
 from collections import namedtuple
 
 import pytest
 import sqlalchemy as sa
 
 from mod_customized.models import TestFork
-from mod_test.models import TestResultFile, TestStatus, TestType
+from mod_test.models import TestPlatform, TestResultFile, TestStatus, TestType
 from tests.conftest import get_json
 from tests.factories import T0, sha
 
@@ -315,6 +316,27 @@ class DetailShapeTests:
         assert body['status'] == 'fail'
         assert [(output['output_id'], output['status']) for output in body['outputs']] == [
             (reported.id, 'match'), (unreported.id, 'missing_output')]
+
+
+class SignalNameTests:
+    """A negative exit code names a signal in the messages of a Linux run only, wherever a message is given."""
+
+    @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='off Linux no signal is named')
+    @pytest.mark.parametrize('platform, said', [(TestPlatform.linux, 'Exit code -1 (SIGHUP), expected 0.'),
+                                                (TestPlatform.windows, 'Exit code -1, expected 0.')])
+    def test_every_message_of_the_run(self, api, factory, platform, said):
+        test = factory.regression_test()
+        run = factory.run(platform=platform)
+        for output in factory.outputs(test):
+            factory.reported(run, test, output)
+        factory.result(run, test, exit_code=-1)
+        factory.commit()
+        messages = [get_json(api, f'/runs/{run.id}/samples/{test.id}')['result_message'],
+                    get_json(api, f'/runs/{run.id}/samples')['data'][0]['result_message'],
+                    get_json(api, f'/runs/{run.id}/samples?status=fail')['data'][0]['result_message'],
+                    get_json(api, f'/runs/{run.id}/comparison')['data'][0]['message'],
+                    get_json(api, f'/regression-tests/{test.id}/history')['data'][0]['message']]
+        assert messages == [said] * 5
 
 
 class SummaryTests:

@@ -16,7 +16,7 @@ from mod_api.verdicts import (LINE_STATUS, MAX_LISTED_OUTPUTS,
                               OutputStatus, RegressionTestRecord, Result,
                               ResultFile, RunState, Status, classify, count,
                               crashed, decide, duration_ms, output_facts,
-                              run_state, triggered_by)
+                              run_state, signal_names, triggered_by)
 
 
 def _sha(text):
@@ -497,6 +497,22 @@ class SignalTests:
     def test_other_codes_are_numbers_alone(self, exit_code):
         message = judge(COMPLETED, Result(exit_code=exit_code, expected_rc=0), [out(1)], [row(1)]).message
         assert message == f'Exit code {exit_code}, expected 0.'
+
+    @pytest.mark.parametrize('exit_code, expected_rc', [(-11, 0), (-1, 0), (0, -15), (-31, None)])
+    def test_a_windows_run_names_no_signal(self, exit_code, expected_rc):
+        # A Windows worker's small negative code is a program's own (exit(-1)), never a Linux signal.
+        record = RegressionTestRecord(regression_id=1, result=Result(exit_code=exit_code, expected_rc=expected_rc),
+                                      outputs=(out(1),), files=(row(1),))
+        message = classify(record, COMPLETED, 'windows').message
+        expected = 'none recorded' if expected_rc is None else expected_rc
+        assert message == f'Exit code {exit_code}, expected {expected}.'
+        assert signal_names('windows') == {} and signal_names('linux') is SIGNAL_NAMES
+
+    @pytest.mark.skipif(not ON_LINUX, reason='off Linux no signal is named')
+    def test_a_linux_run_names_its_signal(self):
+        record = RegressionTestRecord(regression_id=1, result=Result(exit_code=-11, expected_rc=0),
+                                      outputs=(out(1),), files=(row(1),))
+        assert classify(record, COMPLETED, 'linux').message == 'Exit code -11 (SIGSEGV), expected 0.'
 
     @pytest.mark.skipif(not ON_LINUX, reason='off Linux no signal is named')
     def test_a_crash_without_output_names_its_signal(self):
