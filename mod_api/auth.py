@@ -75,7 +75,11 @@ def current_token() -> Optional[Authenticated]:
 
 def issue_token(session: DbSession, user: User, scopes: Sequence[str], lifetime: datetime.timedelta,
                 label: str = '', now: Optional[datetime.datetime] = None) -> Tuple[str, AccessToken]:
-    """Sign a token for ``user`` and record it; the caller commits. Returns the token and its row."""
+    """Sign a token for ``user`` and record it; the caller commits. Returns the token and its row.
+
+    A scope named twice is granted, and stored, once, in the order first given.
+    """
+    scopes = list(dict.fromkeys(scopes))
     config = current_settings()
     config.signing_secret()  # refuse before anything is written
     unknown = sorted(set(scopes) - set(SCOPES))

@@ -132,10 +132,9 @@ def create_token(account: str, scopes: Sequence[str], expires_in: Optional[datet
         raise click.BadParameter(
             f'at most {f"{longest // 86400}d" if longest % 86400 == 0 else f"{longest}s"} (API_TOKEN_MAX_LIFETIME); '
             f'use {DURATION_FORM}', param_hint="'--expires-in'")
-    granted = list(dict.fromkeys(scopes))  # a repeated --scope is granted (and stored) once, in the order given
     with _database() as session:
         user = _find_account(session, account)
-        token, row = issue_token(session, user, granted, lifetime, label)
+        token, row = issue_token(session, user, scopes, lifetime, label)  # a repeated --scope is granted once
         session.commit()
         click.echo(f'Token {row.jti} for {_account(user.id, user.name, True)} (id {user.id}), '
                    f'scope "{row.scopes}", expires {row.expires_at:%Y-%m-%d %H:%M:%S} UTC:')

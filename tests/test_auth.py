@@ -27,7 +27,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mod_api import queries
-from mod_api.auth import utcnow
+from mod_api.auth import RUNS_READ, utcnow
 from mod_api.models import AccessToken
 from mod_api.settings import DEFAULTS
 from mod_auth.models import User
@@ -435,6 +435,15 @@ def test_a_valid_request_lends_nothing_to_the_next(app: Flask, client: FlaskClie
 
 
 # -- cost and bookkeeping ---------------------------------------------------------------------------------
+
+
+def test_a_scope_named_twice_is_granted_once(app: Flask, factory: Factory) -> None:
+    # Whoever calls issue_token (the CLI, a script): the row and the token's claim name each scope once.
+    token = mint(app, factory, scopes=[RUNS_READ, RUNS_READ])
+    claims = jwt.decode(token, options={'verify_signature': False})
+    assert claims['scope'] == RUNS_READ
+    assert factory.session.execute(sa.select(AccessToken.scopes).where(AccessToken.jti == claims['jti'])).scalar_one() \
+        == RUNS_READ
 
 
 def test_the_token_check_costs_one_statement(app: Flask, client: FlaskClient, factory: Factory, run_id: int,
