@@ -78,6 +78,10 @@ class RunLinks:
         return {'self': run, 'summary': f'{run}/summary', 'samples': f'{run}/samples',
                 'comparison': f'{run}/comparison', 'log': f'{run}/log'}
 
+    def summary_links(self) -> Dict[str, str]:
+        """Link the run's summary to itself, its run, and the results it counts."""
+        return {'self': f'{self.run}/summary', 'run': self.run, 'samples': f'{self.run}/samples'}
+
     def result_url(self, regression_id: int) -> str:
         """Return the API's URL of a regression test's result in the run."""
         return f'{self.run}/samples/{regression_id}'

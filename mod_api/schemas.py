@@ -253,6 +253,15 @@ class RunSummarySchema(Schema):
         'description': 'State of the run, from its latest progress row (as GET /runs names it).'})
     running_count = fields.Integer(required=True)
     not_started_count = fields.Integer(required=True)
+    links = fields.Nested('SummaryLinksSchema', required=True)
+
+
+class SummaryLinksSchema(Schema):
+    """Where to read more about a run's summary (absolute URLs)."""
+
+    self = fields.String(required=True, metadata={'description': 'The summary itself.'})
+    run = fields.String(required=True, metadata={'description': 'The run it sums up.'})
+    samples = fields.String(required=True, metadata={'description': 'The results it counts.'})
 
 
 class OutputSchema(Schema):
@@ -562,6 +571,7 @@ def dump_run_summary(run: RunFacts, counts: Counts) -> Dict[str, Any]:
         'state': state.value,
         'running_count': counts[Status.running],
         'not_started_count': counts[Status.not_started],
+        'links': links_of.RunLinks(run.run_id).summary_links(),
     })
 
 

@@ -344,7 +344,9 @@ def without(body: Dict[str, Any], key: str) -> Dict[str, Any]:
 
 SUMMARY = {'run_id': 1, 'total_samples': 1, 'pass_count': 1, 'fail_count': 0, 'skipped_count': 0,
            'missing_output_count': 0, 'error_count': 0, 'duration_ms': 600000, 'triggered_by': None,
-           'status': 'completed', 'state': 'completed', 'running_count': 0, 'not_started_count': 0}
+           'status': 'completed', 'state': 'completed', 'running_count': 0, 'not_started_count': 0,
+           'links': {'self': 'http://localhost/api/v1/runs/1/summary', 'run': 'http://localhost/api/v1/runs/1',
+                     'samples': 'http://localhost/api/v1/runs/1/samples'}}
 RESULT = {'run_id': 1, 'sample_id': 1, 'regression_id': 1, 'category': 'DVB', 'categories': ['DVB'],
           'command': '-out=srt',
           'status': 'pass', 'runtime_ms': 10, 'exit_code': 0, 'expected_exit_code': 0, 'result_message': 'ok',

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from mod_customized.models import TestFork
 from mod_test.models import TestPlatform, TestResultFile, TestStatus, TestType
-from tests.conftest import get_json
+from tests.conftest import get_json, path_of
 from tests.factories import T0, sha
 
 ON_MARIADB = os.environ.get('TEST_DATABASE_URI', '').startswith(('mysql', 'mariadb'))
@@ -47,7 +47,7 @@ OUTPUT_KEYS = ['output_id', 'status', 'expected_hash', 'actual_hash', 'filename'
 SUMMARY_KEYS = ['run_id', 'total_samples', 'pass_count', 'fail_count', 'skipped_count', 'missing_output_count',
                 'error_count', 'duration_ms', 'triggered_by']
 # After the spec's fields: the run's state, under its old name and under the name the run list gives it.
-SUMMARY_ADDED_KEYS = ['status', 'state', 'running_count', 'not_started_count']
+SUMMARY_ADDED_KEYS = ['status', 'state', 'running_count', 'not_started_count', 'links']
 
 
 def seconds(count):
@@ -394,6 +394,10 @@ class SummaryTests:
         assert list(body) == SUMMARY_KEYS + SUMMARY_ADDED_KEYS
         assert all(type(body[key]) is int for key in SUMMARY_KEYS[:8])
         assert body['total_samples'] == 0
+        run_url = f'http://localhost/api/v1/runs/{run.id}'
+        assert body['links'] == {'self': f'{run_url}/summary', 'run': run_url, 'samples': f'{run_url}/samples'}
+        for url in body['links'].values():  # each answers
+            get_json(api, path_of(url))
 
     @pytest.mark.parametrize('states, state', [
         pytest.param(QUEUED, 'queued', id='queued'),
