@@ -10,7 +10,8 @@ the request's scheme is ``http``: set ``API_PLATFORM_URL`` there for
 ``https`` links.
 
 URLs are written from one root per request rather than with ``url_for``
-for each: a page of 100 results links up to 6,000 of them.
+for each: a page of 100 results links 1,600 of them (up to 12,400 with 20
+outputs each). A run's URLs, and its results', all come from ``RunLinks``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def platform_url() -> str:
 
 
 class RunLinks:
-    """The URLs of one run and of its results, from the roots read once: a page of 100 results writes 1,600 of them."""
+    """The URLs of one run and of its results, from the roots read once (the API's, the platform's)."""
 
     def __init__(self, run_id: int) -> None:
         """Read the API's root and the platform's address (of the current request) for run ``run_id``."""
@@ -113,37 +114,6 @@ class RunLinks:
             'result': result,
             'diff_html': f'{self._diff_html}/{regression_id}/{output_id}' if differs else None,
         }
-
-
-def run_html_url(run_id: int) -> str:
-    """Return the platform's page of a run (its results are rows of it: the platform has no page of one result)."""
-    return RunLinks(run_id).html
-
-
-def run_url(run_id: int) -> str:
-    """Return the API's URL of a run."""
-    return f'{api_root()}/runs/{run_id}'
-
-
-def run_links(run_id: int) -> Dict[str, str]:
-    """Link a run to itself and to what the API says about it (``RunLinks.links``)."""
-    return RunLinks(run_id).links()
-
-
-def result_url(run_id: int, regression_id: int) -> str:
-    """Return the API's URL of a regression test's result in a run."""
-    return f'{run_url(run_id)}/samples/{regression_id}'
-
-
-def history_url(regression_id: int) -> str:
-    """Return the API's URL of a regression test's history."""
-    return f'{api_root()}/regression-tests/{regression_id}/history'
-
-
-def output_links(run_id: int, regression_id: int, output_id: int, expected_hash: Optional[str],
-                 actual_hash: Optional[str]) -> Dict[str, Optional[str]]:
-    """Link an output of a result in a run (``RunLinks.output_links``)."""
-    return RunLinks(run_id).output_links(regression_id, output_id, expected_hash, actual_hash)
 
 
 def page_offsets(limit: int, offset: int, total: int) -> Dict[str, Optional[int]]:

@@ -236,7 +236,8 @@ def output_diff(run_id: str, sample_id: str, output_id: str) -> Response:
         'summary': {'added_lines': diff.added_lines if diff else 0, 'removed_lines': diff.removed_lines if diff else 0,
                     'hunks': diff.hunk_count if diff else 0},
         'truncated': diff.truncated if diff else False,
-        'links': links.output_links(run.run_id, regression_id, facts.output.output_id, expected.hash, actual.hash),
+        'links': links.RunLinks(run.run_id).output_links(regression_id, facts.output.output_id, expected.hash,
+                                                         actual.hash),
     }
     response = conditional_json(dump_output_diff(answer, _hunks(diff)), finished)
     response.vary.add('Accept')

@@ -42,7 +42,7 @@ def regression_test_history(regression_id: str) -> Response:
     items = []
     for index in range(query['offset'], min(len(entries), query['offset'] + query['limit'])):
         run = held[index]
-        verdict = classify(queries.records(rows[run.run_id])[0], run_state(run.last_status), run.platform)
+        verdict = classify(queries.records(rows[run.run_id])[0], run_state(run.last_status), platform=run.platform)
         items.append(history_entry(run, rid, verdict.status, verdict.message, changed[index]))
     payload = dump_history(rid, descriptions[rid].sample_id, window, history.streak(entries), history.last_passed_in(
         entries), history.flips(entries), items, query['limit'], query['offset'], len(entries))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, TypeVar, cast
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
@@ -19,7 +19,7 @@ from mod_api.auth import RUNS_READ, account_if_any, token_required
 from mod_api.blueprint import mod_api
 from mod_api.errors import not_found
 from mod_api.limits import limited, preflight
-from mod_api.responses import conditional_json, json_response
+from mod_api.responses import conditional_json
 from mod_api.schemas import (ComparisonQuerySchema, NoQuerySchema,
                              RegressionResultListQuerySchema,
                              RegressionResultPathSchema, RunListQuerySchema,
@@ -148,10 +148,11 @@ def regression_results(run_id: str) -> Response:
     page = selected[query['offset']:query['offset'] + query['limit']]
     if not filtered:
         rows = queries.RunRows(rows.tests, queries.load_outputs(g.db, run, page))
-    verdicts = {record.regression_id: classify(record, state, run.platform) for record in queries.records(rows, page)}
+    verdicts = {record.regression_id: classify(record, state, platform=run.platform)
+                for record in queries.records(rows, page)}
     descriptions = queries.load_descriptions(g.db, page)
     links = links_of.RunLinks(run.run_id)
-    items = [dump_regression_result(run.run_id, verdicts[rid], descriptions[rid], links) for rid in page]
+    items = [dump_regression_result(links, verdicts[rid], descriptions[rid]) for rid in page]
     payload = dump_regression_result_list(items, query['limit'], query['offset'], len(selected))
     return list_json(payload, state.finished)
 
@@ -167,14 +168,14 @@ def regression_result(run_id: str, sample_id: str) -> Response:
                if storable_id(path['sample_id']) else [])
     if not records:
         raise not_found('sample', path['sample_id'], run_id=run.run_id)
-    verdict = classify(records[0], run_state(run.last_status), run.platform)
+    verdict = classify(records[0], run_state(run.last_status), platform=run.platform)
     description = queries.load_descriptions(g.db, [verdict.regression_id])[verdict.regression_id]
     # Since when: the same test in the earlier finished runs of the same line (a bounded window of them).
     earlier = queries.load_finished_runs(g.db, same_line(run), run.run_id, current_settings().history_window)
     rows = queries.load_rows_of_runs(g.db, earlier, regression_id=verdict.regression_id, status_only=True)
     entries = test_entries(earlier, rows, verdict.regression_id)
     current = history.Entry(run.run_id, finished_at(run), verdict.status)
-    payload = dump_regression_result_detail(dump_regression_result(run.run_id, verdict, description),
+    payload = dump_regression_result_detail(dump_regression_result(links_of.RunLinks(run.run_id), verdict, description),
                                             history.failing_since(verdict.status, current, entries),
                                             history.last_passed_in(entries))
     return conditional_json(payload, _finished(run))
@@ -203,8 +204,9 @@ def run_comparison(run_id: str) -> Response:
     page = selected[query['offset']:query['offset'] + query['limit']]
     ids = [rid for rid, _ in page]
     # Messages for the page only, on each side.
-    verdicts = {other.run_id: {record.regression_id: classify(record, run_state(other.last_status), other.platform)
-                               for record in queries.records(rows[other.run_id], ids)} for other in both}
+    verdicts = {other.run_id: {
+        record.regression_id: classify(record, run_state(other.last_status), platform=other.platform)
+        for record in queries.records(rows[other.run_id], ids)} for other in both}
     items = []
     mine_links = links_of.RunLinks(run.run_id)
     base_links = None if base_id is None else links_of.RunLinks(base_id)
@@ -217,7 +219,7 @@ def run_comparison(run_id: str) -> Response:
             'base_status': None if theirs is None else theirs.status.value,
             'message': mine.message, 'base_message': None if theirs is None else theirs.message,
             'links': {'self': result, 'result': result,
-                      'base_result': None if theirs is None else cast(links_of.RunLinks, base_links).result_url(rid),
+                      'base_result': None if theirs is None or base_links is None else base_links.result_url(rid),
                       'history': mine_links.history_url(rid)},
             'html_url': mine_links.html})
     answer_base = {'run_id': base_id, 'rule': rule,

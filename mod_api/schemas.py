@@ -519,6 +519,7 @@ def _counts(counts: Counts) -> Dict[str, int]:
 def run_item(run: RunFacts, counts: Counts) -> Dict[str, Any]:
     """Describe a run as lists show it (undumped), with the counts of its verdicts."""
     state = run_state(run.last_status)
+    run_links = links_of.RunLinks(run.run_id)
     return {
         'run_id': run.run_id,
         'platform': run.platform,
@@ -530,8 +531,8 @@ def run_item(run: RunFacts, counts: Counts) -> Dict[str, Any]:
         'state': state.value,
         'started_at': _iso(run.first_progress_at),
         'finished_at': _iso(run.last_progress_at) if state.finished else None,
-        'links': links_of.run_links(run.run_id),
-        'html_url': links_of.run_html_url(run.run_id),
+        'links': run_links.links(),
+        'html_url': run_links.html,
         'counts': _counts(counts),
         'conclusion': conclusion(state, counts),
     }
@@ -589,18 +590,17 @@ _CATEGORIES_MAX = _cut_limit(_REGRESSION_RESULT, 'categories')
 _CATEGORY_NAME_MAX = cast(CutList, _REGRESSION_RESULT.fields['categories']).inner._limit()  # type: ignore[attr-defined]
 
 
-def dump_regression_result(run_id: int, verdict: Verdict, description: Description,
-                           links: Optional[links_of.RunLinks] = None) -> Dict[str, Any]:
+def dump_regression_result(run: links_of.RunLinks, verdict: Verdict, description: Description) -> Dict[str, Any]:
     """Dump one regression test's result in a run; ``category`` is left out when it has none, ``categories`` not.
 
     Built as ``RegressionResultSchema`` dumps it, without calling it: a page of
     100 results is the bulk of a list's time, and the schema's dump would only
     copy these plain values and cut its ``Length``-limited strings and lists,
     which is done here with the schema's own limits. ``tests/test_schemas.py``
-    proves the schema's dump of the answer is the answer itself. ``links``:
-    the run's (``RunLinks(run_id)`` when not given), made once for a page.
+    proves the schema's dump of the answer is the answer itself. ``run``:
+    the run's links (made once for a page of results).
     """
-    links = links or links_of.RunLinks(run_id)
+    run_id = run.run_id
     tags = description.tags[:_TAGS_MAX]
     message = verdict.message
     return {
@@ -618,10 +618,10 @@ def dump_regression_result(run_id: int, verdict: Verdict, description: Descripti
         'tags': [tag[:_TAG_MAX] for tag in tags],
         'outputs': [{'output_id': o.output_id, 'status': o.status.value, 'expected_hash': o.expected_hash,
                      'actual_hash': o.actual_hash, 'filename': o.filename,
-                     'links': links.output_links(verdict.regression_id, o.output_id, o.expected_hash, o.actual_hash)}
+                     'links': run.output_links(verdict.regression_id, o.output_id, o.expected_hash, o.actual_hash)}
                     for o in verdict.outputs[:_OUTPUTS_MAX]],
-        'links': links.result_links(verdict.regression_id),
-        'html_url': links.html,
+        'links': run.result_links(verdict.regression_id),
+        'html_url': run.html,
     }
 
 
@@ -943,14 +943,15 @@ def history_entry(run: RunFacts, regression_id: int, status: Status, message: st
                   output_changed: Optional[bool]) -> Dict[str, Any]:
     """Describe the test's result in one run (undumped)."""
     state = run_state(run.last_status)
-    result = links_of.result_url(run.run_id, regression_id)
+    run_links = links_of.RunLinks(run.run_id)
+    result = run_links.result_url(regression_id)
     return {
         'run_id': run.run_id, 'platform': run.platform, 'type': 'pull_request' if run.is_pull_request else 'commit',
         'branch': run.branch, 'pr_number': run.pr_nr if run.is_pull_request and run.pr_nr > 0 else None,
         'commit': run.commit, 'finished_at': _iso(run.last_progress_at) if state.finished else None,
         'status': status.value, 'message': message, 'output_changed': output_changed,
-        'links': {'self': result, 'result': result, 'run': links_of.run_url(run.run_id)},
-        'html_url': links_of.run_html_url(run.run_id),
+        'links': {'self': result, 'result': result, 'run': run_links.run},
+        'html_url': run_links.html,
     }
 
 

@@ -333,8 +333,10 @@ SIGNAL_NAMES: Dict[int, str] = _signal_names()
 def signal_names(platform: str) -> Dict[int, str]:
     """Return the signal names for the exit codes of a run on ``platform``: ``SIGNAL_NAMES`` on Linux, else none.
 
-    A Windows worker reports no signals: its small negative codes (a
-    program's ``exit(-1)``) are numbers, not Linux signals.
+    ``platform`` as ``test.platform`` stores it (``TestPlatform``'s values,
+    ``linux`` or ``windows``). A Windows worker reports no signals: its
+    small negative codes (a program's ``exit(-1)``) are numbers, not Linux
+    signals.
     """
     return SIGNAL_NAMES if platform == 'linux' else {}
 
@@ -347,7 +349,7 @@ def _exit_codes(result: Optional[Result], names: Dict[int, str]) -> Optional[str
 
 
 def _code(value: Optional[int], names: Dict[int, str]) -> str:
-    """Name an exit code as stored; a NULL one is "none recorded", never Python's None; -N names signal N."""
+    """Name an exit code as stored: a NULL one is "none recorded", never Python's None; -N as ``names`` names N."""
     if value is None:
         return 'none recorded'
     name = names.get(-value)
@@ -420,7 +422,7 @@ def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Out
 _OUTPUT_ID = operator.attrgetter('output_id')
 
 
-def classify(record: RegressionTestRecord, state: RunState, platform: str = 'linux') -> Verdict:
+def classify(record: RegressionTestRecord, state: RunState, *, platform: str) -> Verdict:
     """Return the verdict on one regression test in a run in ``state``, on ``platform`` (the run's).
 
     Ignored outputs and rows of other outputs (a stored -1, an ignored
@@ -471,23 +473,25 @@ def count(verdicts: Iterable[Verdict]) -> Counts:
 class TestRow(NamedTuple):
     """The layout of one regression test's row: any tuple with these columns in this order will do.
 
-    The status needs the first four columns only (``STATUS_COLUMNS``).
+    The status (``statuses``, ``tally``) needs the first four columns only
+    (``STATUS_COLUMNS``); ``queries.records`` needs every column.
     """
 
     regression_id: int
     result_of: Optional[int]  # not None when the test has a result in the run
     exit_code: Optional[int]
     result_expected_rc: Optional[int]
-    expected_rc: Optional[int] = None  # the regression test's current expected code
-    runtime: Optional[int] = None
+    expected_rc: Optional[int]  # the regression test's current expected code
+    runtime: Optional[int]
 
 
 class OutputRow(NamedTuple):
     """The layout of one expected output's row, with its ``test_result_file`` row in the run, if any.
 
     One row per accepted variant (``variant`` None when it has none), the
-    rows of one output next to each other. The status needs the first eight
-    columns only (``STATUS_COLUMNS``).
+    rows of one output next to each other. The status (``statuses``,
+    ``tally``) needs the first eight columns only (``STATUS_COLUMNS``);
+    ``queries.records`` needs every column.
     """
 
     output_id: int
@@ -498,8 +502,8 @@ class OutputRow(NamedTuple):
     expected: Optional[str]
     got: Optional[str]
     variant: Optional[str]
-    extension: Optional[str] = None
-    filename: Optional[str] = None
+    extension: Optional[str]
+    filename: Optional[str]
 
 
 #: How many leading columns of a ``TestRow`` and of an ``OutputRow`` the status needs.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from typing import Any, Dict, List
 
 import sqlalchemy as sa
@@ -131,7 +132,7 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
         return active[record.regression_id] is True or record.result is not None or bool(record.files)
 
     scope = [r for r in made if in_scope(r)]
-    verdicts = [classify(r, state) for r in scope]
+    verdicts = [classify(r, state, platform='linux') for r in scope]
 
     seen: List[str] = []
 
@@ -146,12 +147,15 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
         assert len(seen) == (2 if scope else 1)
         rows = queries.load_rows(session, run)
         listed_statuses = list(statuses(state, rows.tests, rows.outputs))
-        loaded = [classify(r, state) for r in queries.records(rows)]
-        details = {r.regression_id: [classify(d, state) for d in queries.load_records(
+        loaded = [classify(r, state, platform='linux') for r in queries.records(rows)]
+        details = {r.regression_id: [classify(d, state, platform='linux') for d in queries.load_records(
             session, run, queries.ResultFilters(regression_id=r.regression_id))] for r in made}
-        # A page of results: the tests alone, then the page's own outputs.
+        # A page of results: the tests alone, then the page's own outputs; an empty page reads none.
         tests_only = queries.load_rows(session, run, outputs=False)
-        paged = queries.records(queries.RunRows(tests_only.tests, queries.load_outputs(session, run, page)), page)
+        page_outputs = queries.load_outputs(session, run, page)
+        before_empty = len(seen)
+        assert queries.load_outputs(session, run, []) == [] and len(seen) == before_empty
+        paged = queries.records(queries.RunRows(tests_only.tests, page_outputs), page)
     finally:
         sa.event.remove(engine, 'before_cursor_execute', record_statement)
 
@@ -161,8 +165,13 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
     assert listed_statuses == [(v.regression_id, v.status, v.crashed) for v in verdicts]
     assert loaded == verdicts
     assert list(tests_only.tests) == list(rows.tests) and not tests_only.outputs
-    assert [classify(r, state) for r in paged] == [v for v in verdicts if v.regression_id in page]
-    assert details == {r.regression_id: [classify(r, state)] if in_scope(r) else [] for r in made}
+    # The page's outputs only, and for its tests in scope the very rows of the whole run's (variants in any order).
+    assert {output[1] for output in page_outputs} <= set(page)
+    in_page = {test[0] for test in rows.tests} & set(page)
+    assert Counter(tuple(output) for output in page_outputs if output[1] in in_page) == \
+        Counter(tuple(output) for output in rows.outputs if output[1] in in_page)
+    assert [classify(r, state, platform='linux') for r in paged] == [v for v in verdicts if v.regression_id in page]
+    assert details == {r.regression_id: [classify(r, state, platform='linux')] if in_scope(r) else [] for r in made}
 
 
 def test_descriptions_give_every_category_once_by_code_point(factory):

@@ -16,6 +16,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mod_api.links import RunLinks
 from mod_api.queries import Description
 from mod_api.schemas import RegressionResultSchema, dump_regression_result
 from mod_api.verdicts import OutputStatus, OutputVerdict, Status, Verdict
@@ -53,7 +54,7 @@ descriptions = st.builds(
 def test_a_built_result_is_what_its_schema_dumps(app: Flask, verdict: Verdict, description: Description,
                                                  run_id: int) -> None:
     with app.test_request_context():
-        built = dump_regression_result(run_id, verdict, description)
+        built = dump_regression_result(RunLinks(run_id), verdict, description)
     dumped = RegressionResultSchema().dump(built)
     assert dumped == built and list(dumped) == list(built)  # the same keys in the same (the spec's) order
     assert RegressionResultSchema().validate(built) == {}
@@ -70,6 +71,6 @@ def test_a_result_without_category_has_no_category_key(app: Flask) -> None:
     verdict = Verdict(regression_id=3, status=Status.passed, message='ok', crashed=False, runtime_ms=None,
                       exit_code=0, expected_exit_code=0)
     with app.test_request_context():
-        built = dump_regression_result(1, verdict, Description(regression_id=3, sample_id=4, command='-x',
-                                                               category=None))
+        built = dump_regression_result(RunLinks(1), verdict, Description(regression_id=3, sample_id=4, command='-x',
+                                                                         category=None))
     assert 'category' not in built and built['categories'] == built['tags'] == built['outputs'] == []
