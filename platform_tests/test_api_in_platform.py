@@ -21,7 +21,7 @@ COMPLETED = {
     'pass': ('pass', ['match'], 'Its output matches its baseline.'),
     'variant': ('pass', ['match'], 'Its output matches its baseline (1 through an accepted variant).'),
     'null_rc': ('pass', ['match'], 'Its output matches its baseline.'),
-    'crash': ('fail', ['match'], 'Exit code 3, expected 0.'),
+    'crash': ('fail', ['match'], 'Exit code -11 (SIGSEGV), expected 0.'),  # a Linux worker's SIGSEGV
     'diff': ('fail', ['diff_mismatch'], None),
     'partial': ('fail', ['match', 'missing_output'], None),
     'nobaseline': ('fail', ['missing_expected'], None),
@@ -59,11 +59,13 @@ class VerdictTests:
 
     def test_the_summary_counts_every_status(self, api: Api, world: Dict[str, Any]) -> None:
         answer = body(api.get(f'/runs/{world["runs"]["completed"]}/summary'))
+        run_url = f'http://localhost/api/v1/runs/{world["runs"]["completed"]}'
         assert answer == {
             'run_id': world['runs']['completed'], 'total_samples': 9, 'pass_count': 3, 'fail_count': 4,
             'skipped_count': 1, 'missing_output_count': 1, 'error_count': 1, 'duration_ms': 15 * 60 * 1000,
             'triggered_by': 'commit on master', 'status': 'completed', 'state': 'completed', 'running_count': 0,
-            'not_started_count': 0}
+            'not_started_count': 0,
+            'links': {'self': f'{run_url}/summary', 'run': run_url, 'samples': f'{run_url}/samples'}}
 
     def test_a_run_in_progress(self, api: Api, world: Dict[str, Any]) -> None:
         run_id = world['runs']['testing']
@@ -80,7 +82,10 @@ class VerdictTests:
         assert (canceled['status'], canceled['skipped_count']) == ('canceled', 9)
         pull_request = body(api.get(f'/runs/{world["runs"]["pull_request"]}/summary'))
         assert (pull_request['missing_output_count'], pull_request['skipped_count']) == (8, 1)
-        assert pull_request['triggered_by'] == 'pull request #42'
+        assert (pull_request['triggered_by'], pull_request['error_count']) == ('pull request #42', 1)
+        # The crash of the Windows run names no signal: -11 is SIGSEGV on Linux workers only.
+        crash = body(api.get(f'/runs/{world["runs"]["pull_request"]}/samples/{world["tests"]["crash"]}'))
+        assert crash['result_message'] == 'No output produced (exit code -11, expected 0); 1 output expected.'
 
     def test_the_results_list_filters_by_status_and_category(self, api: Api, world: Dict[str, Any]) -> None:
         run_id = world['runs']['completed']
