@@ -401,6 +401,16 @@ def _in_scope(customized: bool, category: bool, tag: bool) -> sa.ColumnElement:
     return sa.and_(*conditions)
 
 
+def _test_columns(status_only: bool) -> Tuple[Any, ...]:
+    """Select a regression test's row in ``TestRow``'s layout: the test, its result in the run, its expected code.
+
+    Only the first ``STATUS_COLUMNS[0]`` columns ``status_only``.
+    """
+    columns = (_tests.id, _results.test_id, _results.exit_code, _results.expected_rc, _tests.expected_rc,
+               _results.runtime)
+    return columns[:STATUS_COLUMNS[0] if status_only else None]
+
+
 def _outputs_statement(*conditions: sa.ColumnElement[bool], status_only: bool) -> sa.Select:
     """Select outputs of the regression tests the ``conditions`` keep, with run ``:run_id``'s rows and variants.
 
@@ -437,10 +447,8 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
     counts, and the Boolean type would convert it in Python, row by row.
     """
     in_scope = _in_scope(customized, category, tag)
-    test_columns = (_tests.id, _results.test_id, _results.exit_code, _results.expected_rc, _tests.expected_rc,
-                    _results.runtime)
     tests = (
-        sa.select(*test_columns[:STATUS_COLUMNS[0] if status_only else None])
+        sa.select(*_test_columns(status_only))
         .select_from(RegressionTest.__table__)
         .outerjoin(TestResult.__table__, sa.and_(_results.test_id == _RUN, _results.regression_test_id == _tests.id))
         .where(in_scope, *([_tests.id == _ONE] if one else []))
@@ -653,8 +661,8 @@ def _tests_of_runs_statement(listed: bool, other: bool, one: bool, status_only: 
     the others). A part without runs is left out.
     """
     # The first column labelled, for the order of the union.
-    columns = (_tests.id.label('row_key'), _results.test_id, _results.exit_code, _results.expected_rc,
-               _tests.expected_rc, _results.runtime)[:STATUS_COLUMNS[0] if status_only else None]
+    key, *rest = _test_columns(status_only)
+    columns = (key.label('row_key'), *rest)
     only_one = [_tests.id == _ONE] if one else []
     parts = []
     if listed:
