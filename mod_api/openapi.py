@@ -169,6 +169,12 @@ OPERATIONS = {
     '/runs/{run_id}/samples/{sample_id}/outputs/{output_id}/actual': ('GetActualFile', 'outputs'),
     '/runs/{run_id}/log': ('GetRunLog', 'outputs'),
 }
+
+#: The OpenAPI link from a list whose items are regression tests of the run (results, comparison) to the first
+#: item's result.
+_FIRST_ITEMS_RESULT = {'GetRegressionResult': {'operationId': 'GetRegressionResult', 'parameters': {
+    'run_id': '$request.path.run_id', 'sample_id': '$response.body#/data/0/regression_id'}}}
+
 _METHOD_SUFFIXES = {'get': '', 'head': 'Headers', 'options': 'Preflight'}
 
 # The answers about the API itself change only with the API: revalidated, never about a run.
@@ -285,8 +291,7 @@ def build(url_prefix: str) -> Dict[str, Any]:
         'endpoint gives it.',
         'A page of regression results', schemas.RegressionResultListSchema, ('run_id',),
         query=schemas.RegressionResultListQuerySchema, paged=True,
-        links={'GetRegressionResult': {'operationId': 'GetRegressionResult', 'parameters': {
-            'run_id': '$request.path.run_id', 'sample_id': '$response.body#/data/0/regression_id'}}}))
+        links=_FIRST_ITEMS_RESULT))
     spec.path('/runs/{run_id}/samples/{sample_id}', operations=_operation(
         'Get full details for a regression test result in a run',
         'sample_id is the regression test\'s id; the response repeats it as regression_id and gives the media '
@@ -300,8 +305,7 @@ def build(url_prefix: str) -> Dict[str, Any]:
         'pull-request run the commit run on master of the same platform completed last, for a commit run the '
         'earlier commit run of its branch and platform completed last. The verdicts themselves stay absolute.',
         'The comparison', schemas.ComparisonSchema, ('run_id',), query=schemas.ComparisonQuerySchema, paged=True,
-        links={'GetRegressionResult': {'operationId': 'GetRegressionResult', 'parameters': {
-            'run_id': '$request.path.run_id', 'sample_id': '$response.body#/data/0/regression_id'}}}))
+        links=_FIRST_ITEMS_RESULT))
     spec.path('/regression-tests/{regression_id}/history', operations=_operation(
         'Get the history of a regression test',
         'The test\'s status and message in each finished run (completed or canceled) whose scope holds it, newest '
