@@ -23,8 +23,8 @@ from mod_api.responses import conditional_json
 from mod_api.schemas import (ComparisonQuerySchema, NoQuerySchema,
                              RegressionResultListQuerySchema,
                              RegressionResultPathSchema, RunListQuerySchema,
-                             RunPathSchema, dump_api_index, dump_comparison,
-                             dump_regression_result,
+                             RunPathSchema, compared_test, dump_api_index,
+                             dump_comparison, dump_regression_result,
                              dump_regression_result_detail,
                              dump_regression_result_list, dump_run_detail,
                              dump_run_list, dump_run_summary, parse_path,
@@ -207,21 +207,11 @@ def run_comparison(run_id: str) -> Response:
     verdicts = {other.run_id: {
         record.regression_id: classify(record, run_state(other.last_status), platform=other.platform)
         for record in queries.records(rows[other.run_id], ids)} for other in both}
-    items = []
     mine_links = links_of.RunLinks(run.run_id)
     base_links = None if base_id is None else links_of.RunLinks(base_id)
-    for rid, kind in page:
-        mine = verdicts[run.run_id][rid]
-        theirs = None if base_id is None else verdicts[base_id].get(rid)
-        result = mine_links.result_url(rid)
-        items.append({
-            'regression_id': rid, 'kind': kind.value, 'status': mine.status.value,
-            'base_status': None if theirs is None else theirs.status.value,
-            'message': mine.message, 'base_message': None if theirs is None else theirs.message,
-            'links': {'self': result, 'result': result,
-                      'base_result': None if theirs is None or base_links is None else base_links.result_url(rid),
-                      'history': mine_links.history_url(rid)},
-            'html_url': mine_links.html})
+    theirs = {} if base_id is None else verdicts[base_id]
+    items = [compared_test(rid, kind, verdicts[run.run_id][rid], theirs.get(rid), mine_links, base_links)
+             for rid, kind in page]
     answer_base = {'run_id': base_id, 'rule': rule,
                    'reason': comparison.base_reason(rule, run.platform, run.branch, base_id)}
     payload = dump_comparison(run.run_id, answer_base, comparison.counts(compared), items, query['limit'],

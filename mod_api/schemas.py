@@ -862,6 +862,23 @@ class ComparisonSchema(Schema):
     pagination = fields.Nested(PaginationSchema, required=True)
 
 
+def compared_test(regression_id: int, kind: Kind, mine: Verdict, theirs: Optional[Verdict],
+                  run: links_of.RunLinks, base: Optional[links_of.RunLinks]) -> Dict[str, Any]:
+    """Describe one test of a comparison (undumped): its verdict in the run (``run``'s links), ``theirs`` in the base.
+
+    ``theirs`` is None when there is no base (``base`` None) or the base does not hold the test.
+    """
+    result = run.result_url(regression_id)
+    return {
+        'regression_id': regression_id, 'kind': kind.value, 'status': mine.status.value,
+        'base_status': None if theirs is None else theirs.status.value,
+        'message': mine.message, 'base_message': None if theirs is None else theirs.message,
+        'links': {'self': result, 'result': result,
+                  'base_result': None if theirs is None or base is None else base.result_url(regression_id),
+                  'history': run.history_url(regression_id)},
+        'html_url': run.html}
+
+
 def dump_comparison(run_id: int, base: Mapping[str, Any], counts: Mapping[Kind, int], items: List[Dict[str, Any]],
                     limit: int, offset: int, total: int) -> Dict[str, Any]:
     """Dump a comparison: ``base`` as ``ComparisonBaseSchema``, items as ``ComparedTestSchema``."""
