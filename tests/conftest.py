@@ -33,7 +33,7 @@ from mod_auth.models import User
 from run import create_app, db
 from tests.databases import \
     fresh_database  # noqa: F401  (the tests import it from here)
-from tests.factories import Factory
+from tests.factories import Factory, Runs
 
 
 def is_mariadb(uri: str) -> bool:
@@ -140,6 +140,12 @@ def factory(app: Flask) -> Iterator[Factory]:
     with sa.orm.Session(engine) as session:
         yield Factory(session)
     engine.dispose()
+
+
+@pytest.fixture
+def runs(factory: Factory) -> Runs:
+    """Runs one after the other, a minute apart, with a test's outcome in each (``tests.factories.Runs``)."""
+    return Runs(factory)
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ from mod_test.models import (Fork, Test, TestPlatform, TestProgress,
                              TestResult, TestResultFile, TestStatus, TestType)
 
 T0 = datetime.datetime(2026, 11, 1, 12, 0, 0)
+#: The progress of a run that completed.
+COMPLETED = (TestStatus.preparation, TestStatus.testing, TestStatus.completed)
 
 
 def sha(text: str) -> str:
@@ -57,8 +59,7 @@ class Factory:
         self.session.flush()
         return user
 
-    def run(self, states: Sequence[EnumSymbol] = (TestStatus.preparation, TestStatus.testing,
-                                                  TestStatus.completed),
+    def run(self, states: Sequence[EnumSymbol] = COMPLETED,
             test_type: EnumSymbol = TestType.commit, branch: str = 'master', pr_nr: int = 0,
             platform: EnumSymbol = TestPlatform.linux, step: datetime.timedelta = datetime.timedelta(minutes=5),
             requested_by: Optional[User] = None, customized: Iterable[RegressionTest] = ()) -> Test:
@@ -206,3 +207,37 @@ class Factory:
              'expected': sha(f'baseline {rid}'), 'got': sha(f'variant {output_id}') if rid % 2 else None}
             for output_id, rid in outputs])
         return ids
+
+
+class Runs:
+    """Runs one after the other, each finishing a minute after the one before (whole seconds, for MariaDB).
+
+    For the answers that follow a test over runs (history, since when).
+    """
+
+    def __init__(self, factory: Factory) -> None:
+        self.factory = factory
+        self.count = 0
+
+    def run(self, states: Sequence[EnumSymbol] = COMPLETED, **kwargs: Any) -> Test:
+        """A run whose progress rows are a minute apart, a further minute later than the one before.
+
+        Its ``finished`` is its last progress row's time (None without any).
+        """
+        self.count += 1
+        step = datetime.timedelta(minutes=self.count)
+        run = self.factory.run(states, step=step, **kwargs)
+        run.finished = T0 + (len(states) - 1) * step if states else None
+        return run
+
+    def with_result(self, test: RegressionTest, outcome: Optional[str], states: Sequence[EnumSymbol] = COMPLETED,
+                    **kwargs: Any) -> Test:
+        """A run in which ``test`` passed (``'pass'``), produced the hash ``outcome``, or has no result (None)."""
+        run = self.run(states, **kwargs)
+        if outcome == 'pass':
+            self.factory.finished(run, test)
+        elif outcome is not None:
+            for output in self.factory.outputs(test):
+                self.factory.reported(run, test, output, got=outcome)
+            self.factory.result(run, test)
+        return run

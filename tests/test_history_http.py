@@ -4,14 +4,12 @@ The rules are those of ``docs/verdicts.md`` ("Since when a test fails"), read
 here from runs built with the factory.
 """
 
-import datetime
-
 import pytest
 
 from mod_test.models import TestPlatform, TestStatus, TestType
 from run import create_app, db
 from tests.conftest import API_ROOT, Api, app_config, counted, get_json
-from tests.factories import T0, sha
+from tests.factories import sha
 
 TESTING = (TestStatus.preparation, TestStatus.testing)
 COMPLETED = (TestStatus.preparation, TestStatus.testing, TestStatus.completed)
@@ -31,37 +29,6 @@ def history(api, test, query=''):
 
 def iso(moment):
     return moment.isoformat() + 'Z'
-
-
-class Runs:
-    """Runs one after the other, each finishing a minute after the one before (whole seconds, for MariaDB)."""
-
-    def __init__(self, factory):
-        self.factory = factory
-        self.count = 0
-
-    def run(self, states=COMPLETED, **kwargs):
-        """A run whose progress rows are a minute apart, a further minute later than the one before."""
-        self.count += 1
-        run = self.factory.run(states, step=datetime.timedelta(minutes=self.count), **kwargs)
-        run.finished = T0 + (len(states) - 1) * datetime.timedelta(minutes=self.count)
-        return run
-
-    def with_result(self, test, outcome, states=COMPLETED, **kwargs):
-        """A run in which ``test`` passed ('pass'), produced ``WRONG`` or ``OTHER_WRONG``, or has no result (None)."""
-        run = self.run(states, **kwargs)
-        if outcome == 'pass':
-            self.factory.finished(run, test)
-        elif outcome is not None:
-            for output in self.factory.outputs(test):
-                self.factory.reported(run, test, output, got=outcome)
-            self.factory.result(run, test)
-        return run
-
-
-@pytest.fixture
-def runs(factory):
-    return Runs(factory)
 
 
 class EntryTests:

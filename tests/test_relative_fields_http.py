@@ -5,13 +5,9 @@ fails, over the earlier finished runs of the same line; ``GET /runs`` and
 ``GET /runs/{run_id}`` carry the counts of the run's summary and a conclusion.
 """
 
-import datetime
-
-import pytest
-
 from mod_test.models import TestPlatform, TestStatus, TestType
 from tests.conftest import get_json
-from tests.factories import T0, sha
+from tests.factories import sha
 
 QUEUED = ()
 TESTING = (TestStatus.preparation, TestStatus.testing)
@@ -22,32 +18,6 @@ WRONG = sha('a wrong output')
 
 COUNT_KEYS = ['total_samples', 'pass_count', 'fail_count', 'skipped_count', 'missing_output_count', 'error_count',
               'running_count', 'not_started_count']
-
-
-class Runs:
-    """Runs one after the other, each finishing a minute later than the one before."""
-
-    def __init__(self, factory):
-        self.factory = factory
-        self.count = 0
-
-    def with_result(self, test, outcome, states=COMPLETED, **kwargs):
-        """A run in which ``test`` passed ('pass'), failed ('fail'), or has no result (None)."""
-        self.count += 1
-        run = self.factory.run(states, step=datetime.timedelta(minutes=self.count), **kwargs)
-        run.finished = T0 + (len(states) - 1) * datetime.timedelta(minutes=self.count) if states else None
-        if outcome == 'pass':
-            self.factory.finished(run, test)
-        elif outcome == 'fail':
-            for output in self.factory.outputs(test):
-                self.factory.reported(run, test, output, got=WRONG)
-            self.factory.result(run, test)
-        return run
-
-
-@pytest.fixture
-def runs(factory):
-    return Runs(factory)
 
 
 def point(run):
@@ -67,9 +37,9 @@ class FailingSinceTests:
     def test_since_the_oldest_failure_of_the_streak(self, api, factory, runs):
         test = factory.regression_test()
         passing = runs.with_result(test, 'pass')
-        first = runs.with_result(test, 'fail')
-        runs.with_result(test, 'fail')
-        current = runs.with_result(test, 'fail')
+        first = runs.with_result(test, WRONG)
+        runs.with_result(test, WRONG)
+        current = runs.with_result(test, WRONG)
         factory.commit()
         assert relative(api, current, test) == (point(first), point(passing))
 
@@ -77,31 +47,31 @@ class FailingSinceTests:
         test = factory.regression_test()
         passing = runs.with_result(test, 'pass')
         runs.with_result(test, None, CANCELED)  # skipped: passed over
-        first = runs.with_result(test, 'fail')
+        first = runs.with_result(test, WRONG)
         runs.with_result(test, None, CANCELED)
-        current = runs.with_result(test, 'fail')
+        current = runs.with_result(test, WRONG)
         factory.commit()
         assert relative(api, current, test) == (point(first), point(passing))
 
     def test_the_run_itself_when_the_one_before_passed(self, api, factory, runs):
         test = factory.regression_test()
-        runs.with_result(test, 'fail')
+        runs.with_result(test, WRONG)
         passing = runs.with_result(test, 'pass')
         runs.with_result(test, None, CANCELED)
-        current = runs.with_result(test, 'fail')
+        current = runs.with_result(test, WRONG)
         factory.commit()
         assert relative(api, current, test) == (point(current), point(passing))
 
     def test_the_run_itself_without_earlier_runs(self, api, factory, runs):
         test = factory.regression_test()
-        current = runs.with_result(test, 'fail')
+        current = runs.with_result(test, WRONG)
         factory.commit()
         assert relative(api, current, test) == (point(current), None)
 
     def test_null_when_passing(self, api, factory, runs):
         test = factory.regression_test()
         passing = runs.with_result(test, 'pass')
-        runs.with_result(test, 'fail')
+        runs.with_result(test, WRONG)
         current = runs.with_result(test, 'pass')
         factory.commit()
         assert relative(api, current, test) == (None, point(passing))
@@ -109,17 +79,17 @@ class FailingSinceTests:
     def test_missing_output_fails_too(self, api, factory, runs):
         test = factory.regression_test()
         first = runs.with_result(test, None)  # completed, never ran it: missing_output
-        current = runs.with_result(test, 'fail')
+        current = runs.with_result(test, WRONG)
         factory.commit()
         assert relative(api, current, test) == (point(first), None)
 
     def test_unfinished_and_later_runs_are_ignored(self, api, factory, runs):
         test = factory.regression_test()
         passing = runs.with_result(test, 'pass')
-        runs.with_result(test, 'fail', TESTING)
+        runs.with_result(test, WRONG, TESTING)
         runs.with_result(test, None, QUEUED)
-        current = runs.with_result(test, 'fail')
-        runs.with_result(test, 'fail')
+        current = runs.with_result(test, WRONG)
+        runs.with_result(test, WRONG)
         runs.with_result(test, 'pass')
         factory.commit()
         assert relative(api, current, test) == (point(current), point(passing))
@@ -127,11 +97,11 @@ class FailingSinceTests:
     def test_a_commit_run_follows_its_platform_and_branch_only(self, api, factory, runs):
         test = factory.regression_test()
         passing = runs.with_result(test, 'pass', branch='dev')
-        first = runs.with_result(test, 'fail', branch='dev')
+        first = runs.with_result(test, WRONG, branch='dev')
         runs.with_result(test, 'pass', branch='dev', platform=TestPlatform.windows)
         runs.with_result(test, 'pass', branch='master')
         runs.with_result(test, 'pass', branch='dev', test_type=TestType.pull_request, pr_nr=3)
-        current = runs.with_result(test, 'fail', branch='dev')
+        current = runs.with_result(test, WRONG, branch='dev')
         factory.commit()
         assert relative(api, current, test) == (point(first), point(passing))
 
@@ -139,12 +109,12 @@ class FailingSinceTests:
         test = factory.regression_test()
         pr = {'test_type': TestType.pull_request, 'pr_nr': 8, 'branch': 'feature'}
         passing = runs.with_result(test, 'pass', **pr)
-        first = runs.with_result(test, 'fail', **pr)
+        first = runs.with_result(test, WRONG, **pr)
         runs.with_result(test, 'pass')  # master
         runs.with_result(test, 'pass', test_type=TestType.pull_request, pr_nr=9, branch='feature')
         runs.with_result(test, 'pass', branch='feature')  # a commit on the same branch
         runs.with_result(test, 'pass', **{**pr, 'platform': TestPlatform.windows})
-        current = runs.with_result(test, 'fail', **pr)
+        current = runs.with_result(test, WRONG, **pr)
         factory.commit()
         assert relative(api, current, test) == (point(first), point(passing))
 
@@ -159,7 +129,7 @@ class FailingSinceTests:
 
     def test_the_list_leaves_them_out(self, api, factory, runs):
         test = factory.regression_test()
-        current = runs.with_result(test, 'fail')
+        current = runs.with_result(test, WRONG)
         factory.commit()
         item = get_json(api, f'/runs/{current.id}/samples')['data'][0]
         assert 'failing_since' not in item and 'last_passed_in' not in item
