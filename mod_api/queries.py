@@ -4,7 +4,7 @@ The platform's test page asks the database several questions per regression
 test, so it slows down with the size of a run. Each function here issues one
 statement whatever the run's size, selects only the columns the API uses, and
 returns plain values (plain rows in the verdict service's layouts, its
-dataclasses, or the ones below), never models. Nothing here writes.
+value types, or the ones below), never models. Nothing here writes.
 
 The statements per request:
 - the run (``load_run``): 1;
@@ -32,8 +32,8 @@ import itertools
 import operator
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
-                    Set, Tuple, Union, cast)
+from typing import (Any, Dict, Iterable, Iterator, List, NamedTuple, Optional,
+                    Sequence, Set, Tuple, Union, cast)
 
 import sqlalchemy as sa
 from sqlalchemy.engine.cursor import CursorFetchStrategy
@@ -75,8 +75,7 @@ class RunFacts:
     customized: bool
 
 
-@dataclass(frozen=True)
-class Description:
+class Description(NamedTuple):
     """What describes a regression test, beside its verdict."""
 
     regression_id: int

@@ -1,8 +1,13 @@
 """JSON responses of the API, with keys in the order the schemas give them.
 
 The host app's JSON provider sorts keys by default; the API keeps its own
-order (the spec's) without changing the host's settings. Answers about runs
-carry validators and caching rules for conditional GET (RFC 9110).
+order (the spec's) without changing the host's settings. Bodies are written
+by orjson: the bytes the standard library writes with ``ensure_ascii=False``
+and no spaces (UTF-8, keys in order; ``tests/test_responses.py`` compares
+the two), about fifteen times as fast, which a page of 100 results (160 kB)
+feels. What orjson refuses (an integer beyond 64 bits, such as an id a 404
+names) the standard library writes. Answers about runs carry validators and caching rules for
+conditional GET (RFC 9110).
 """
 
 from __future__ import annotations
@@ -12,13 +17,21 @@ import json
 import re
 from typing import Any, Mapping, Optional
 
+import orjson
 from flask import Response, request
 
 
 def json_response(payload: Any, status: int = 200, headers: Optional[Mapping[str, str]] = None) -> Response:
     """Return ``payload`` as an ``application/json`` response, keys in their given order."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(',', ':'))
-    return Response(body + '\n', status=status, headers=dict(headers or {}), mimetype='application/json')
+    return Response(json_body(payload), status=status, headers=dict(headers or {}), mimetype='application/json')
+
+
+def json_body(payload: Any) -> bytes:
+    """Write ``payload`` as compact JSON in UTF-8, keys in their given order, with a final newline."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return (json.dumps(payload, ensure_ascii=False, separators=(',', ':')) + '\n').encode()
 
 
 _ENTITY_TAG = re.compile(r'(?:W/)?"([^"]*)"')

@@ -7,9 +7,12 @@ the API decides, following the decision table of ``classification.md``; the
 rules in plain words, with the line numbers used here, are in
 ``docs/verdicts.md``.
 
-Every function here takes plain values (the dataclasses below, or plain
-rows), never models or a session, so the rules can be tested without a
-database; the queries module loads those values in bulk.
+Every function here takes plain values (the named tuples and dataclasses
+below, or plain rows), never models or a session, so the rules can be tested
+without a database; the queries module loads those values in bulk. What a
+page of results makes a few hundred of (records, their outputs and rows,
+verdicts) is a named tuple: immutable like a frozen dataclass, and made
+about three times as fast.
 
 The decision table is written once, in ``decide``, on the few facts it looks
 at (is there a result, did it crash, how many outputs count, are reported,
@@ -77,8 +80,7 @@ class OutputStatus(str, enum.Enum):
     missing_expected = 'missing_expected'
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """An expected output of a regression test: its baseline and accepted variants."""
 
     output_id: int
@@ -89,8 +91,7 @@ class Output:
     filename: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class ResultFile:
+class ResultFile(NamedTuple):
     """A ``test_result_file`` row: what the CI worker reported for one output."""
 
     output_id: int
@@ -98,8 +99,7 @@ class ResultFile:
     got: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """A ``test_result`` row: the regression test finished in the run."""
 
     exit_code: Optional[int]
@@ -107,8 +107,7 @@ class Result:
     runtime: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class RegressionTestRecord:
+class RegressionTestRecord(NamedTuple):
     """Everything a run recorded for one regression test, with its outputs."""
 
     regression_id: int
@@ -118,8 +117,7 @@ class RegressionTestRecord:
     files: Tuple[ResultFile, ...] = ()
 
 
-@dataclass(frozen=True)
-class OutputVerdict:
+class OutputVerdict(NamedTuple):
     """The verdict on one expected output, as the detail endpoint lists it."""
 
     output_id: int
@@ -129,8 +127,7 @@ class OutputVerdict:
     filename: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The verdict on one regression test in a run."""
 
     regression_id: int

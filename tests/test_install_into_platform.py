@@ -110,7 +110,7 @@ def test_requirements_keep_the_platforms_pins_and_add_ours_once(platform: Path) 
         if listed[0] not in added:  # the platform names it already: its line wins
             assert listed[0] in theirs
     assert {installer._requirement_name(line) for line in added[1:]} == {
-        'pyjwt', 'flask-limiter', 'limits', 'redis', 'apispec', 'flask-cors', 'flask-swagger-ui'}
+        'pyjwt', 'flask-limiter', 'limits', 'redis', 'apispec', 'flask-cors', 'orjson', 'flask-swagger-ui'}
     assert 'werkzeug==3.1.8' in [line.lower() for line in after]
     assert not any(line.lower().startswith(('flask-sqlalchemy', 'gunicorn')) for line in added), \
         'the standalone host\'s packages stay out of the platform'

@@ -12,7 +12,6 @@ different, as the database stores them.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections import Counter
 from typing import Any, Dict, List
@@ -59,8 +58,8 @@ def storable(made: List[RegressionTestRecord]) -> List[RegressionTestRecord]:
             result = Result(exit_code=value(TestResult, 'exit_code', result.exit_code),
                             expected_rc=value(TestResult, 'expected_rc', result.expected_rc),
                             runtime=value(TestResult, 'runtime', result.runtime))
-        stored.append(dataclasses.replace(record, result=result,
-                                          expected_rc=value(RegressionTest, 'expected_rc', record.expected_rc)))
+        stored.append(record._replace(result=result,
+                                      expected_rc=value(RegressionTest, 'expected_rc', record.expected_rc)))
     return stored
 
 
