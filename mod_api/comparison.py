@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import (Any, Dict, Iterable, List, Mapping, Optional, Sequence,
                     Tuple)
 
-from mod_api.verdicts import RunState, Status, statuses
+from mod_api.verdicts import RunState, Status, facts_by_test, statuses
 
 
 class Kind(str, enum.Enum):
@@ -100,14 +100,14 @@ def sides(state: RunState, tests: Iterable[Sequence[Any]], outputs: Iterable[Seq
     enough), ``outputs`` in ``verdicts.OutputRow``'s (the first eight):
     one row per accepted variant, the rows of one output next to each other,
     in output-id order. Either may be a one-pass iterable: each is read once
-    into a list, which both ``verdicts.statuses`` and this function then read.
-    The statuses are those of ``verdicts.statuses``.
+    into a list, which both ``verdicts.facts_by_test`` and this function then
+    read. The statuses are those of ``verdicts.statuses``.
     """
     test_rows = tests if isinstance(tests, (list, tuple)) else list(tests)
     output_rows = outputs if isinstance(outputs, (list, tuple)) else list(outputs)
     produced = _produced(output_rows)
     made: Dict[int, Side] = {}
-    for test, (regression_id, status, _) in zip(test_rows, statuses(state, test_rows, output_rows)):
+    for test, (regression_id, status, _) in zip(test_rows, statuses(state, test_rows, facts_by_test(output_rows))):
         exit_code = None if test[1] is None else test[2]
         hashes = produced.get(regression_id, ())
         ran = test[1] is not None or any(made_hash is not None for _, made_hash in hashes)

@@ -11,6 +11,8 @@ The statements per request:
 - its regression tests (``load_rows``, ``load_records``): 2, tests with their
   results, then outputs with their rows and accepted variants (a page of
   results: the tests, then only the page's outputs, ``load_outputs``);
+- their statuses only (``load_status_rows``): 1, tests with their results
+  and each test's outputs' facts, counted by the database;
 - what describes them (``load_descriptions``): 1, categories and tags;
 - many runs' tests at once (``load_rows_of_runs``): 2, whatever the number of
   runs; the finished runs of a history (``load_finished_runs``): 1; the base
@@ -19,8 +21,8 @@ The statements per request:
 A whole run's rows are many (two outputs per test, a 10,000-test run has
 30,000 rows): the statements are built once per shape, with bound
 parameters, on the tables rather than the ORM's entities, and their rows are
-read as the driver's tuples; the summary's outputs stream through a chunk at
-a time. Whether a test is in the run's scope is looked up per test by key,
+read as the driver's tuples; for a summary the database counts each test's
+outputs' facts, one row per test. Whether a test is in the run's scope is looked up per test by key,
 so that a statement about one test costs the same in any run.
 """
 
@@ -42,7 +44,7 @@ from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.functions import FunctionElement
 
 from mod_api.verdicts import (STATUS_COLUMNS, Output, RegressionTestRecord,
-                              Result, ResultFile)
+                              Result, ResultFile, pack)
 from mod_auth.models import User
 from mod_customized.models import CustomizedTest, TestFork
 from mod_regression.models import (Category, RegressionTest,
@@ -410,16 +412,16 @@ def _test_columns(status_only: bool) -> Tuple[Any, ...]:
     return columns[:STATUS_COLUMNS[0] if status_only else None]
 
 
-def _outputs_statement(*conditions: sa.ColumnElement[bool], status_only: bool) -> sa.Select:
+def _outputs_statement(*conditions: sa.ColumnElement[bool]) -> sa.Select:
     """Select outputs of the regression tests the ``conditions`` keep, with run ``:run_id``'s rows and variants.
 
-    Columns in ``OutputRow``'s layout (the first ``STATUS_COLUMNS[1]`` of it ``status_only``).
+    Columns in ``OutputRow``'s layout.
     """
     columns = (_outputs.id, _outputs.regression_id, _outputs.correct, sa.type_coerce(_outputs.ignore, sa.Integer),
                _files.test_id, _files.expected, _files.got, _variants.file_hashes, _outputs.correct_extension,
                _outputs.expected_filename)
     return (
-        sa.select(*columns[:STATUS_COLUMNS[1] if status_only else None])
+        sa.select(*columns)
         .select_from(RegressionTestOutput.__table__)
         .join(RegressionTest.__table__, _tests.id == _outputs.regression_id)
         .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN,
@@ -436,9 +438,22 @@ def _outputs_statement(*conditions: sa.ColumnElement[bool], status_only: bool) -
     )
 
 
+def _tests_statement(in_scope: sa.ColumnElement[bool], one: bool, status_only: bool) -> sa.Select:
+    """Select the regression tests ``in_scope`` (only ``:regression_id`` with ``one``) with their results, by id.
+
+    Columns in ``TestRow``'s layout (the first ``STATUS_COLUMNS[0]`` of it ``status_only``).
+    """
+    return (
+        sa.select(*_test_columns(status_only))
+        .select_from(RegressionTest.__table__)
+        .outerjoin(TestResult.__table__, sa.and_(_results.test_id == _RUN, _results.regression_test_id == _tests.id))
+        .where(in_scope, *([_tests.id == _ONE] if one else []))
+        .order_by(_tests.id)
+    )
+
+
 @functools.lru_cache(maxsize=None)
-def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
-                    status_only: bool) -> Tuple[sa.Select, sa.Select]:
+def _row_statements(customized: bool, one: bool, category: bool, tag: bool) -> Tuple[sa.Select, sa.Select]:
     """Build, once per shape, the two statements of ``load_rows``: tests with results, outputs with rows.
 
     Columns in the verdict service's ``TestRow`` and ``OutputRow`` layouts.
@@ -446,16 +461,57 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool,
     counts, and the Boolean type would convert it in Python, row by row.
     """
     in_scope = _in_scope(customized, category, tag)
-    tests = (
-        sa.select(*_test_columns(status_only))
+    return (_tests_statement(in_scope, one, status_only=False),
+            _outputs_statement(in_scope, *([_outputs.regression_id == _ONE] if one else [])))
+
+
+@functools.lru_cache(maxsize=None)
+def _status_statement(customized: bool, category: bool, tag: bool, all_columns: bool) -> sa.Select:
+    """Build, once per shape, the statement of ``load_status_rows``: tests with results, and their outputs' facts.
+
+    The columns of ``TestRow`` (its first ``STATUS_COLUMNS[0]`` unless
+    ``all_columns``), then four counts over the test's outputs in run
+    ``:run_id``: those that count, are reported, differ, have no baseline
+    (all 0 for a test without outputs). ``verdicts.pack`` makes them the sum
+    of ``verdicts.output_facts`` over the outputs, which is what the status
+    needs, without reading a row per output and accepted variant.
+
+    Each count is the rule of ``output_facts`` written as a ``CASE`` whose
+    first matching branch wins (a condition that is NULL matches none), text
+    compared byte for byte (``exactly``). ``tests/test_queries.py`` proves
+    the counts, test by test, equal to what ``verdicts.facts_by_test`` folds
+    from the output rows, over generated runs, on SQLite and on MariaDB.
+    One pass over the tests and their outputs, grouped by every test column
+    (which any SQL mode accepts).
+    """
+    no_output = _outputs.id.is_(None)
+    ignored = sa.type_coerce(_outputs.ignore, sa.Integer) != 0  # NULL: not true, so counted (not ignored)
+    unreported = _files.test_id.is_(None)
+    variant = RegressionTestOutputFiles.__table__.alias('variant')
+    # The reported hash is the baseline's (``got`` NULL), its row's ``expected``, or an accepted variant.
+    acceptable = sa.or_(_files.got.is_(None), exactly(_files.got) == _files.expected,
+                        sa.exists().where(variant.c.regression_test_output_id == _outputs.id,
+                                          exactly(variant.c.file_hashes) == _files.got))
+    has_baseline = sa.or_(sa.and_(_outputs.correct.isnot(None), exactly(_outputs.correct) != ''),
+                          sa.and_(~unreported, sa.or_(_files.expected.is_(None), exactly(_files.expected) != '')))
+
+    def counted(*excluded: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        """Count the outputs that count and match none of ``excluded`` (1 per row, else NULL, which COUNT skips)."""
+        return sa.func.count(sa.case(*((condition, sa.null()) for condition in (no_output, ignored, *excluded)),
+                                     else_=1))
+
+    columns = _test_columns(status_only=not all_columns)
+    return (
+        sa.select(*columns, counted(), counted(unreported), counted(unreported, acceptable), counted(has_baseline))
         .select_from(RegressionTest.__table__)
         .outerjoin(TestResult.__table__, sa.and_(_results.test_id == _RUN, _results.regression_test_id == _tests.id))
-        .where(in_scope, *([_tests.id == _ONE] if one else []))
+        .outerjoin(RegressionTestOutput.__table__, _outputs.regression_id == _tests.id)
+        .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN, _files.regression_test_id == _tests.id,
+                                                     _files.regression_test_output_id == _outputs.id))
+        .where(_in_scope(customized, category, tag))
+        .group_by(*columns)
         .order_by(_tests.id)
     )
-    outputs = _outputs_statement(in_scope, *([_outputs.regression_id == _ONE] if one else []),
-                                 status_only=status_only)
-    return tests, outputs
 
 
 @dataclass(frozen=True)
@@ -464,17 +520,28 @@ class RunRows:
 
     ``tests`` in ``verdicts.TestRow``'s layout, in id order; ``outputs`` in
     ``verdicts.OutputRow``'s, in output-id order, one row per accepted
-    variant. Loaded ``status_only``, both hold just the columns the status
-    needs and ``outputs`` is a one-pass stream (read it before the session
-    runs anything else); otherwise every column, in a list.
+    variant. Loaded ``status_only`` (``load_rows_of_runs``), both hold just
+    the columns the status needs; otherwise every column.
     """
 
     tests: Sequence[Any]
-    outputs: Iterable[Any]
+    outputs: Sequence[Any]
 
 
-# Rows of a stream fetched at a time: a 10,000-test run's outputs are never all in memory at once.
-_STREAM_CHUNK = 1000
+@dataclass(frozen=True)
+class StatusRows:
+    """A run's regression tests, and what their statuses need of their outputs, as the database counted it.
+
+    ``tests`` in ``verdicts.TestRow``'s layout, in id order (its first
+    ``STATUS_COLUMNS[0]`` columns only, unless loaded with ``all_columns``);
+    ``facts``: each test's sum of ``verdicts.output_facts`` over its outputs,
+    by regression id (0 for a test without outputs), for
+    ``verdicts.statuses`` and ``verdicts.tally``.
+    """
+
+    tests: Sequence[Any]
+    facts: Dict[int, int]
+
 
 _UNPROCESSED: Dict[Tuple[Any, str], bool] = {}
 
@@ -488,64 +555,66 @@ def _unprocessed(statement: Union[sa.Select, sa.CompoundSelect], dialect: sa.Dia
     return _UNPROCESSED[key]
 
 
-def _chunks(result: sa.CursorResult) -> Iterator[Sequence[Any]]:
-    try:
-        while True:
-            chunk = result.cursor.fetchmany(_STREAM_CHUNK)
-            if not chunk:
-                return
-            yield chunk
-    finally:
-        result.close()
-
-
-def _plain_rows(connection: sa.Connection, statement: Union[sa.Select, sa.CompoundSelect], parameters: Dict[str, Any],
-                stream: bool) -> Iterable[Sequence[Any]]:
-    """Run ``statement``; return its rows as tuples, all of them, or as a one-pass stream read a chunk at a time.
+def _plain_rows(connection: sa.Connection, statement: Union[sa.Select, sa.CompoundSelect],
+                parameters: Dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """Run ``statement``; return its rows as tuples.
 
     The columns here are integers and text, which the dialects hand over as
     the driver gives them: the rows are read from the driver's cursor, as
     tuples, without SQLAlchemy's work per row (the statement still goes
     through SQLAlchemy: compiled, cached, seen by its events).
     """
-    if stream and connection.dialect.supports_server_side_cursors:
-        # MariaDB's driver would read the whole result into memory at once without a server-side cursor, and
-        # SQLAlchemy reads ahead from one: these rows come through SQLAlchemy.
-        # Options of this statement only (a connection's own would stay set for the next statements).
-        streamed = connection.execute(statement, parameters, execution_options={
-            'stream_results': True, 'max_row_buffer': _STREAM_CHUNK})
-        return itertools.chain.from_iterable(streamed.partitions(_STREAM_CHUNK))
     result = connection.execute(statement, parameters)
     # Straight from the cursor only when SQLAlchemy would hand the values on unchanged and has read none ahead.
     if not _unprocessed(statement, connection.dialect) or type(result.cursor_strategy) is not CursorFetchStrategy:
-        return itertools.chain.from_iterable(result.partitions(_STREAM_CHUNK)) if stream else result.all()
-    if stream:
-        return itertools.chain.from_iterable(_chunks(result))
+        return result.all()
     rows = result.cursor.fetchall()
     result.close()
-    return cast(Sequence[Any], rows)
+    return cast(Sequence[Sequence[Any]], rows)
+
+
+def _parameters(run: RunFacts, filters: ResultFilters) -> Dict[str, Any]:
+    parameters = {'run_id': run.run_id, 'regression_id': filters.regression_id, 'category': filters.category,
+                  'tag': filters.tag}
+    return {name: value for name, value in parameters.items() if value is not None}
 
 
 def load_rows(session: DbSession, run: RunFacts, filters: ResultFilters = ResultFilters(),
-              status_only: bool = False, outputs: bool = True) -> RunRows:
+              outputs: bool = True) -> RunRows:
     """Load the run's regression tests in scope that pass ``filters``, and their outputs (two statements).
 
-    The statuses come straight from these rows (``verdicts.statuses``);
-    ``records`` makes the verdict service's records of some of them. Without
-    ``outputs``, the tests only (one statement): ``load_outputs`` then loads
-    the outputs of those that are needed.
+    ``records`` makes the verdict service's records of some of them (the
+    statuses, ``verdicts.facts_by_test`` and ``verdicts.statuses``, come from
+    them too, but ``load_status_rows`` reads less). Without ``outputs``, the
+    tests only (one statement): ``load_outputs`` then loads the outputs of
+    those that are needed.
     """
     tests_statement, outputs_statement = _row_statements(
-        run.customized, filters.regression_id is not None, filters.category is not None, filters.tag is not None,
-        status_only)
-    parameters = {'run_id': run.run_id, 'regression_id': filters.regression_id, 'category': filters.category,
-                  'tag': filters.tag}
-    parameters = {name: value for name, value in parameters.items() if value is not None}
+        run.customized, filters.regression_id is not None, filters.category is not None, filters.tag is not None)
+    parameters = _parameters(run, filters)
     connection = session.connection()
-    tests = cast(Sequence[Any], _plain_rows(connection, tests_statement, parameters, stream=False))
+    tests = _plain_rows(connection, tests_statement, parameters)
     if not tests or not outputs:
         return RunRows(tests=tests, outputs=[])
-    return RunRows(tests=tests, outputs=_plain_rows(connection, outputs_statement, parameters, stream=status_only))
+    return RunRows(tests=tests, outputs=_plain_rows(connection, outputs_statement, parameters))
+
+
+def load_status_rows(session: DbSession, run: RunFacts, filters: ResultFilters = ResultFilters(),
+                     all_columns: bool = False) -> StatusRows:
+    """Load the run's regression tests in scope that pass ``filters``, with their outputs' facts (one statement).
+
+    What a whole run's statuses need (``verdicts.statuses``, ``verdicts.tally``),
+    in one row per test: the database counts each test's outputs' facts
+    (``_status_statement``). The tests with ``all_columns`` too, so that a
+    page of them can be sorted and made records of (with ``load_outputs``);
+    ``filters.regression_id`` is not looked at.
+    """
+    parameters = _parameters(run, filters)
+    parameters.pop('regression_id', None)
+    rows = _plain_rows(session.connection(), _status_statement(
+        run.customized, filters.category is not None, filters.tag is not None, all_columns), parameters)
+    width = len(_test_columns(status_only=not all_columns))
+    return StatusRows(tests=[row[:width] for row in rows], facts={row[0]: pack(*row[width:]) for row in rows})
 
 
 _PAGE_TESTS: sa.BindParameter[List[int]] = sa.bindparam('page', expanding=True)
@@ -554,7 +623,7 @@ _PAGE_TESTS: sa.BindParameter[List[int]] = sa.bindparam('page', expanding=True)
 @functools.lru_cache(maxsize=None)
 def _outputs_of_tests_statement() -> sa.Select:
     """Build, once, the statement of ``load_outputs``."""
-    return _outputs_statement(_outputs.regression_id.in_(_PAGE_TESTS), status_only=False)
+    return _outputs_statement(_outputs.regression_id.in_(_PAGE_TESTS))
 
 
 def load_outputs(session: DbSession, run: RunFacts, regression_ids: Iterable[int]) -> List[Any]:
@@ -568,8 +637,7 @@ def load_outputs(session: DbSession, run: RunFacts, regression_ids: Iterable[int
     ids = sorted(set(regression_ids))
     if not ids:
         return []
-    return list(_plain_rows(session.connection(), _outputs_of_tests_statement(),
-                            {'run_id': run.run_id, 'page': ids}, stream=False))
+    return list(_plain_rows(session.connection(), _outputs_of_tests_statement(), {'run_id': run.run_id, 'page': ids}))
 
 
 #: The orders of a run's results: by regression test id, or by runtime; ``-`` for descending.
@@ -598,8 +666,8 @@ def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> Li
 
     From rows with every column of ``TestRow`` and ``OutputRow``, the rows
     of one output next to each other (one per accepted variant), as every
-    loader here gives them (``load_rows`` without ``status_only``,
-    ``load_outputs``, ``load_rows_of_runs``).
+    loader here gives them (``load_rows``, ``load_outputs``,
+    ``load_rows_of_runs`` without ``status_only``).
     """
     tests, outputs = rows.tests, rows.outputs
     if regression_ids is not None:
@@ -723,9 +791,10 @@ def load_rows_of_runs(session: DbSession, runs: Sequence[RunFacts], regression_i
     """Load the regression tests in scope of each run and their outputs, for many runs at once (two statements).
 
     Returns, by run id, for every run given, the rows that ``load_rows``
-    gives for that run alone with ``ResultFilters(regression_id=regression_id)``
-    and ``status_only``, in the same layouts and order, in lists (the
-    outputs too). One statement when no run has a test in scope, none for
+    gives for that run alone with ``ResultFilters(regression_id=regression_id)``,
+    in the same layouts and order, in lists (the outputs too); ``status_only``,
+    only their first ``STATUS_COLUMNS`` (what ``verdicts.facts_by_test`` and the
+    status need). One statement when no run has a test in scope, none for
     no runs. The runs are those stored: the id of no stored run has no rows.
     """
     run_ids = sorted({run.run_id for run in runs})
@@ -739,7 +808,7 @@ def load_rows_of_runs(session: DbSession, runs: Sequence[RunFacts], regression_i
     connection = session.connection()
     statement = _tests_of_runs_statement(bool(listed), bool(other), regression_id is not None, status_only)
     tests_of = {run_id: [row[1:] for row in rows] for run_id, rows in itertools.groupby(
-        _plain_rows(connection, statement, parameters, stream=False), operator.itemgetter(0))}
+        _plain_rows(connection, statement, parameters), operator.itemgetter(0))}
     scope_of = {run_id: {test[0] for test in tests} for run_id, tests in tests_of.items()}
     if not tests_of:
         return {run_id: RunRows(tests=[], outputs=[]) for run_id in run_ids}
@@ -747,7 +816,7 @@ def load_rows_of_runs(session: DbSession, runs: Sequence[RunFacts], regression_i
     outputs: List[Sequence[Any]] = []
     reported: Dict[int, Dict[int, Sequence[Any]]] = defaultdict(dict)
     for row in _plain_rows(connection, _outputs_of_runs_statement(regression_id is not None, status_only),
-                           parameters, stream=False):
+                           parameters):
         if row[4] is None:
             outputs.append(row)
         else:
@@ -810,7 +879,7 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
     ids = sorted(set(regression_ids))
     if not ids:
         return {}
-    rows = _plain_rows(session.connection(), _descriptions_statement(), {'ids': ids}, stream=False)
+    rows = _plain_rows(session.connection(), _descriptions_statement(), {'ids': ids})
     tests: Dict[int, Sequence[Any]] = {}
     names: Dict[Tuple[int, str], List[str]] = defaultdict(list)
     for row in rows:

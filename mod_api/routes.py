@@ -30,8 +30,8 @@ from mod_api.schemas import (ComparisonQuerySchema, NoQuerySchema,
                              dump_run_list, dump_run_summary, parse_path,
                              parse_query, run_item, storable_id)
 from mod_api.settings import current as current_settings
-from mod_api.verdicts import (Counts, Status, classify, run_state, statuses,
-                              tally)
+from mod_api.verdicts import (Counts, Status, classify, facts_by_test,
+                              run_state, statuses, tally)
 
 View = TypeVar('View', bound=Callable[..., Any])
 
@@ -57,8 +57,10 @@ def _finished(run: queries.RunFacts) -> bool:
     return run_state(run.last_status).finished
 
 
-def _tally(run: queries.RunFacts, rows: queries.RunRows) -> Counts:
-    return tally(run_state(run.last_status), rows.tests, rows.outputs)
+def _counts(run: queries.RunFacts) -> Counts:
+    """Count the run's statuses, from its tests and their outputs' facts as the database counts them."""
+    rows = queries.load_status_rows(g.db, run)
+    return tally(run_state(run.last_status), rows.tests, rows.facts)
 
 
 def list_json(payload: Dict[str, Any], finished: bool) -> Response:
@@ -99,7 +101,8 @@ def runs() -> Response:
                                  started_before=query.get('started_before'))
     page, total = queries.load_runs(g.db, filters, query['limit'], query['offset'], query['sort'])
     rows = queries.load_rows_of_runs(g.db, page, status_only=True)
-    items = [run_item(run, _tally(run, rows[run.run_id])) for run in page]
+    items = [run_item(run, tally(run_state(run.last_status), rows[run.run_id].tests,
+                                 facts_by_test(rows[run.run_id].outputs))) for run in page]
     return list_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
 
 
@@ -111,7 +114,7 @@ def run_detail(run_id: str) -> Response:
     parse_query(NoQuerySchema(), request.args)
     run = run_or_404(path['run_id'])
     progress = queries.load_progress(g.db, run.run_id)
-    counts = _tally(run, queries.load_rows(g.db, run, status_only=True))
+    counts = _counts(run)
     return conditional_json(dump_run_detail(run_item(run, counts), progress), _finished(run))
 
 
@@ -122,7 +125,7 @@ def run_summary(run_id: str) -> Response:
     path = parse_path(RunPathSchema(), {'run_id': run_id})
     parse_query(NoQuerySchema(), request.args)
     run = run_or_404(path['run_id'])
-    counts = _tally(run, queries.load_rows(g.db, run, status_only=True))
+    counts = _counts(run)
     return conditional_json(dump_run_summary(run, counts), _finished(run))
 
 
@@ -135,19 +138,20 @@ def regression_results(run_id: str) -> Response:
     run = run_or_404(path['run_id'])
     state = run_state(run.last_status)
     filters = queries.ResultFilters(category=query.get('category'), tag=query.get('tag'))
-    # A status filter needs every test's status (to count the matches), so every output; otherwise the tests
-    # alone say which are on the page, and only the page's outputs are read. Full verdicts for the page only.
-    filtered = 'status' in query
-    rows = queries.load_rows(g.db, run, filters, outputs=filtered)
-    if filtered:
+    # A status filter needs every test's status (to count the matches): the facts of every test's outputs, as the
+    # database counts them; otherwise the tests alone say which are on the page. Either way only the page's outputs
+    # are read, for full verdicts of the page only.
+    if 'status' in query:
+        status_rows = queries.load_status_rows(g.db, run, filters, all_columns=True)
+        tests = status_rows.tests
         wanted = {Status(value) for value in query['status']}
-        selected = [rid for rid, status, _ in statuses(state, rows.tests, rows.outputs) if status in wanted]
+        selected = [rid for rid, status, _ in statuses(state, tests, status_rows.facts) if status in wanted]
     else:
-        selected = [test[0] for test in rows.tests]
-    selected = queries.order_results(rows.tests, selected, query['sort'])
+        tests = queries.load_rows(g.db, run, filters, outputs=False).tests
+        selected = [test[0] for test in tests]
+    selected = queries.order_results(tests, selected, query['sort'])
     page = selected[query['offset']:query['offset'] + query['limit']]
-    if not filtered:
-        rows = queries.RunRows(rows.tests, queries.load_outputs(g.db, run, page))
+    rows = queries.RunRows(tests, queries.load_outputs(g.db, run, page))
     verdicts = {record.regression_id: classify(record, state, platform=run.platform)
                 for record in queries.records(rows, page)}
     descriptions = queries.load_descriptions(g.db, page)

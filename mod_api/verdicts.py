@@ -23,6 +23,13 @@ verdicts), and ``statuses``/``tally`` straight from plain rows (a whole run's
 counts, or which tests pass a status filter), which builds no object per
 test and matches no regular expression. Only the wording of a message, and
 the hashes an output verdict shows, depend on more than those facts.
+
+Those plain rows give each test's facts either from its output rows
+(``facts_by_test``) or counted by the database (``queries.load_status_rows``,
+``pack``): the one place where a rule is written twice, ``output_facts`` as
+SQL, so that a summary reads one row per test instead of one per output and
+variant. ``tests/test_queries.py`` proves the two equal over generated runs,
+on SQLite and on MariaDB.
 """
 
 from __future__ import annotations
@@ -35,8 +42,8 @@ import re
 import signal
 import sys
 from dataclasses import dataclass, field
-from typing import (Any, Container, Dict, Iterable, Iterator, NamedTuple,
-                    Optional, Sequence, Tuple)
+from typing import (Any, Container, Dict, Iterable, Iterator, Mapping,
+                    NamedTuple, Optional, Sequence, Tuple)
 
 # Limits of the spec, honoured by cutting.
 MAX_LISTED_OUTPUTS = 20
@@ -486,8 +493,8 @@ class OutputRow(NamedTuple):
     """The layout of one expected output's row, with its ``test_result_file`` row in the run, if any.
 
     One row per accepted variant (``variant`` None when it has none), the
-    rows of one output next to each other. The status (``statuses``,
-    ``tally``) needs the first eight columns only (``STATUS_COLUMNS``);
+    rows of one output next to each other. A test's facts (``facts_by_test``)
+    need the first eight columns only (``STATUS_COLUMNS``);
     ``queries.records`` needs every column.
     """
 
@@ -510,8 +517,8 @@ STATUS_COLUMNS = (4, 8)
 _START, _END = (object(),) * 8, (object(),) * 8
 
 
-def _output_facts(rows: Iterable[Sequence[Any]]) -> Dict[int, int]:
-    """Fold output rows (``OutputRow``'s layout) into the sum of ``output_facts`` per regression test."""
+def facts_by_test(rows: Iterable[Sequence[Any]]) -> Dict[int, int]:
+    """Fold output rows (``OutputRow``'s layout) into each regression test's facts: the sum of ``output_facts``."""
     by_test: Dict[int, int] = {}
     current: Any = _START  # the first row of the output being read
     variants: Sequence[str] = ()  # its accepted variants
@@ -527,24 +534,32 @@ def _output_facts(rows: Iterable[Sequence[Any]]) -> Dict[int, int]:
     return by_test
 
 
+def pack(outputs: int, reported: int, differing: int, baseless: int) -> int:
+    """Return the sum of ``output_facts`` over outputs of which so many count, are reported, differ, have no baseline.
+
+    The inverse of ``unpack``: what a database that counted the facts itself
+    (``queries.load_status_rows``) gives, as ``facts_by_test`` gives it.
+    """
+    return outputs * COUNTS + reported * REPORTED + differing * DIFFERS + baseless * BASELESS
+
+
 def statuses(state: RunState, tests: Iterable[Sequence[Any]],
-             outputs: Iterable[Sequence[Any]]) -> Iterator[Tuple[int, Status, bool]]:
+             facts: Mapping[int, int]) -> Iterator[Tuple[int, Status, bool]]:
     """Yield each test's id, status and whether it crashed, in the order of ``tests``, from plain rows.
 
-    ``tests`` in ``TestRow``'s layout, ``outputs`` in ``OutputRow``'s (read
-    once, before the first test is yielded). The same status as ``classify``
-    gives on the record these rows describe, without building it.
+    ``tests`` in ``TestRow``'s layout; ``facts``: each test's sum of
+    ``output_facts`` by regression id (``facts_by_test`` of its output rows, or
+    ``pack`` of counts), none for a test without outputs. The same status as
+    ``classify`` gives on the record these rows describe, without building it.
     """
-    facts = _output_facts(outputs)
     for test in tests:
         has_result = test[1] is not None
         crash = crashed(has_result, test[2], test[3])
         yield test[0], LINE_STATUS[decide(state, has_result, crash, facts.get(test[0], 0))], crash
 
 
-def tally(state: RunState, tests: Iterable[Sequence[Any]], outputs: Iterable[Sequence[Any]]) -> Counts:
+def tally(state: RunState, tests: Iterable[Sequence[Any]], facts: Mapping[int, int]) -> Counts:
     """Count a run's statuses and crashes from plain rows (see ``statuses``): what ``count`` gives on the verdicts."""
-    facts = _output_facts(outputs)
     lines = [0] * (len(LINE_STATUS) + 1)
     crashes = 0
     for test in tests:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mod_api.comparison import (KIND_ORDER, Kind, Side, compare, counts, kind,
                                 sides)
-from mod_api.verdicts import RunState, Status, statuses
+from mod_api.verdicts import RunState, Status, facts_by_test, statuses
 
 
 def _sha(text):
@@ -178,7 +178,7 @@ class SidesTests:
         rows = [output(10, 1), output(20, 2), output(30, 3, reported=False), output(50, 5, got=OTHER),
                 output(51, 5, reported=False)]
         for state in RunState:
-            expected = {regression_id: status for regression_id, status, _ in statuses(state, tests, rows)}
+            expected = {rid: status for rid, status, _ in statuses(state, tests, facts_by_test(rows))}
             assert {rid: each.status for rid, each in sides(state, tests, rows).items()} == expected
 
     def test_rows_may_be_read_once(self):

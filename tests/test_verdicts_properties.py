@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from mod_api.queries import RunRows, records
 from mod_api.verdicts import (Output, OutputStatus, RegressionTestRecord,
                               Result, ResultFile, RunState, Status, Verdict,
-                              classify, count, statuses, tally)
+                              classify, count, facts_by_test, statuses, tally)
 
 RUN_ID = 7
 
@@ -111,16 +111,16 @@ def judged(record: RegressionTestRecord, state: RunState) -> Verdict:
 def test_statuses_from_rows_equal_classify(made, state, null_variant_rows):
     tests, outputs = as_rows(made, null_variant_rows)
     expected = [(r.regression_id, judged(r, state).status, judged(r, state).crashed) for r in made]
-    assert list(statuses(state, tests, outputs)) == expected
-    # The summary reads its outputs once, as a stream, and the status columns only.
-    assert list(statuses(state, [t[:4] for t in tests], iter([o[:8] for o in outputs]))) == expected
+    assert list(statuses(state, tests, facts_by_test(outputs))) == expected
+    # The status columns are enough, and the outputs may be read once, as a stream.
+    assert list(statuses(state, [t[:4] for t in tests], facts_by_test(iter([o[:8] for o in outputs])))) == expected
 
 
 @settings(max_examples=400, deadline=None)
 @given(made=run_records(), state=STATES, null_variant_rows=st.lists(st.booleans(), max_size=24))
 def test_tally_from_rows_equals_count_of_verdicts(made, state, null_variant_rows):
     tests, outputs = as_rows(made, null_variant_rows)
-    counts = tally(state, tests, iter(outputs))
+    counts = tally(state, tests, facts_by_test(iter(outputs)))
     expected = count(judged(r, state) for r in made)
     assert (counts.total, counts.crashed) == (expected.total, expected.crashed)
     assert {status: counts[status] for status in Status} == {status: expected[status] for status in Status}
