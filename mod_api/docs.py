@@ -92,7 +92,7 @@ def docs_page() -> Response:
         return preflight()
 
     def answer() -> Response:
-        parse_query(NoQuerySchema(), request.args)
+        parse_query(NoQuerySchema, request.args)
         prefix = links.api_path()
         page = _PAGE.format(docs=html.escape(f'{prefix}/docs'), document=html.escape(f'{prefix}/openapi.json'))
         response = conditional(Response(page, mimetype='text/html'), PAGE_CACHE)
@@ -110,7 +110,7 @@ def docs_asset(asset: str) -> Response:
 
     def answer() -> Response:
         path, media_type = _file_of(asset)
-        parse_query(NoQuerySchema(), request.args)
+        parse_query(NoQuerySchema, request.args)
         with open(path, 'rb') as file:
             body = file.read()
         return _secured(conditional(Response(body, content_type=media_type), ASSET_CACHE))

@@ -48,7 +48,7 @@ DIFF_TYPES = ('application/json', 'text/x-diff', 'text/plain')
 
 
 def _output_path(run_id: str, sample_id: str, output_id: str) -> Tuple[int, int, int]:
-    path = parse_path(OutputPathSchema(), {'run_id': run_id, 'sample_id': sample_id, 'output_id': output_id})
+    path = parse_path(OutputPathSchema, {'run_id': run_id, 'sample_id': sample_id, 'output_id': output_id})
     return path['run_id'], path['sample_id'], path['output_id']
 
 
@@ -198,7 +198,7 @@ def _charset(comparison: Comparison) -> Optional[str]:
 def output_diff(run_id: str, sample_id: str, output_id: str) -> Response:
     """How one output of a regression test in a run differs from its baseline: JSON, or a unified diff."""
     path = _output_path(run_id, sample_id, output_id)
-    context = parse_query(DiffQuerySchema(), request.args)['context']
+    context = parse_query(DiffQuerySchema, request.args)['context']
     run, facts = _output_or_404(*path)
     regression_id = path[1]
     settings = current_settings()
@@ -326,8 +326,8 @@ def output_actual(run_id: str, sample_id: str, output_id: str) -> Response:
 @token_required(RUNS_READ)
 def run_log(run_id: str) -> Response:
     """Stream the run's CI log as text, with ranges: ``Range: bytes=-20000`` gives its end."""
-    run = run_or_404(parse_path(RunPathSchema(), {'run_id': run_id})['run_id'])
-    parse_query(NoQuerySchema(), request.args)
+    run = run_or_404(parse_path(RunPathSchema, {'run_id': run_id})['run_id'])
+    parse_query(NoQuerySchema, request.args)
     located, missing = log_file(current_settings().results_root, run.run_id)
     details = {'resource': 'log', 'run_id': run.run_id}
     if located is None:

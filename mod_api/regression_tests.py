@@ -26,8 +26,8 @@ from mod_api.verdicts import classify, run_state
 @token_required(RUNS_READ)
 def regression_test_history(regression_id: str) -> Response:
     """List the regression test's status in each finished run, newest first, with its streak, last pass and flips."""
-    path = parse_path(RegressionTestPathSchema(), {'regression_id': regression_id})
-    query = parse_query(HistoryQuerySchema(), request.args)
+    path = parse_path(RegressionTestPathSchema, {'regression_id': regression_id})
+    query = parse_query(HistoryQuerySchema, request.args)
     rid = path['regression_id']
     descriptions = queries.load_descriptions(g.db, [rid]) if storable_id(rid) else {}
     if rid not in descriptions:

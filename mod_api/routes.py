@@ -94,7 +94,7 @@ def same_line(run: queries.RunFacts) -> queries.RunFilters:
 @token_required(RUNS_READ)
 def runs() -> Response:
     """List runs, newest first or as sorted, filtered by platform, state, branch, commit, pull request or start time."""
-    query = parse_query(RunListQuerySchema(), request.args)
+    query = parse_query(RunListQuerySchema, request.args)
     filters = queries.RunFilters(platforms=query.get('platform', ()), states=query.get('state', ()),
                                  branch=query.get('branch'), commit_prefix=query.get('commit'),
                                  pr_nr=query.get('pr'), started_after=query.get('started_after'),
@@ -110,8 +110,8 @@ def runs() -> Response:
 @token_required(RUNS_READ)
 def run_detail(run_id: str) -> Response:
     """One run, with its progress history."""
-    path = parse_path(RunPathSchema(), {'run_id': run_id})
-    parse_query(NoQuerySchema(), request.args)
+    path = parse_path(RunPathSchema, {'run_id': run_id})
+    parse_query(NoQuerySchema, request.args)
     run = run_or_404(path['run_id'])
     progress = queries.load_progress(g.db, run.run_id)
     counts = _counts(run)
@@ -122,8 +122,8 @@ def run_detail(run_id: str) -> Response:
 @token_required(RUNS_READ)
 def run_summary(run_id: str) -> Response:
     """Pass/fail counts of a run, over every regression test in its scope."""
-    path = parse_path(RunPathSchema(), {'run_id': run_id})
-    parse_query(NoQuerySchema(), request.args)
+    path = parse_path(RunPathSchema, {'run_id': run_id})
+    parse_query(NoQuerySchema, request.args)
     run = run_or_404(path['run_id'])
     counts = _counts(run)
     return conditional_json(dump_run_summary(run, counts), _finished(run))
@@ -133,8 +133,8 @@ def run_summary(run_id: str) -> Response:
 @token_required(RUNS_READ)
 def regression_results(run_id: str) -> Response:
     """Every regression result of a run, in regression test order or as sorted, filtered by status, category or tag."""
-    path = parse_path(RunPathSchema(), {'run_id': run_id})
-    query = parse_query(RegressionResultListQuerySchema(), request.args)
+    path = parse_path(RunPathSchema, {'run_id': run_id})
+    query = parse_query(RegressionResultListQuerySchema, request.args)
     run = run_or_404(path['run_id'])
     state = run_state(run.last_status)
     filters = queries.ResultFilters(category=query.get('category'), tag=query.get('tag'))
@@ -165,8 +165,8 @@ def regression_results(run_id: str) -> Response:
 @token_required(RUNS_READ)
 def regression_result(run_id: str, sample_id: str) -> Response:
     """Full result of one regression test (``sample_id``) in a run."""
-    path = parse_path(RegressionResultPathSchema(), {'run_id': run_id, 'sample_id': sample_id})
-    parse_query(NoQuerySchema(), request.args)
+    path = parse_path(RegressionResultPathSchema, {'run_id': run_id, 'sample_id': sample_id})
+    parse_query(NoQuerySchema, request.args)
     run = run_or_404(path['run_id'])
     records = (queries.load_records(g.db, run, queries.ResultFilters(regression_id=path['sample_id']))
                if storable_id(path['sample_id']) else [])
@@ -189,8 +189,8 @@ def regression_result(run_id: str, sample_id: str) -> Response:
 @token_required(RUNS_READ)
 def run_comparison(run_id: str) -> Response:
     """Every regression test of a run against a base run: what the run broke, fixed, or left as it was."""
-    path = parse_path(RunPathSchema(), {'run_id': run_id})
-    query = parse_query(ComparisonQuerySchema(), request.args)
+    path = parse_path(RunPathSchema, {'run_id': run_id})
+    query = parse_query(ComparisonQuerySchema, request.args)
     run = run_or_404(path['run_id'])
     if 'base' in query:
         base: Optional[queries.RunFacts] = run_or_404(query['base'])
@@ -239,7 +239,7 @@ def openapi_document() -> Response:
         return preflight()
 
     def answer() -> Response:
-        parse_query(NoQuerySchema(), request.args)
+        parse_query(NoQuerySchema, request.args)
         return conditional_json(_document(), finished=False)
     return limited(answer, account_if_any())
 
@@ -254,7 +254,7 @@ def api_index() -> Response:
     def answer() -> Response:
         if request.path.endswith('//'):
             raise NotFound()  # ``prefix//``, which the router takes for the index: a path it would fix is a 404
-        parse_query(NoQuerySchema(), request.args)
+        parse_query(NoQuerySchema, request.args)
         document = _document()
         root = links_of.api_root()
         payload = dump_api_index(document['info']['title'], document['info']['version'],

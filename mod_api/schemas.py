@@ -8,8 +8,10 @@ nothing themselves.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, cast
+from typing import (Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type,
+                    TypeVar, cast)
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
@@ -212,18 +214,32 @@ def _load(schema: Schema, values: Mapping[str, Any], where: str) -> Dict[str, An
                         **_allowed(field)}) from None
 
 
-def parse_path(schema: Schema, values: Mapping[str, Any]) -> Dict[str, Any]:
+_SchemaType = TypeVar('_SchemaType', bound=Schema)
+
+
+@functools.lru_cache(maxsize=None)
+def one(schema: Type[_SchemaType]) -> _SchemaType:
+    """Return the one instance of a schema class, made on first use and shared by every request.
+
+    marshmallow copies every declared field into each new instance (tens of
+    microseconds a schema, several per request); loading and dumping keep no
+    state in the instance, so one serves all.
+    """
+    return schema()
+
+
+def parse_path(schema: Type[Schema], values: Mapping[str, Any]) -> Dict[str, Any]:
     """Validate path parameters, or raise the 400 naming the first bad one and the allowed range."""
-    return _load(schema, values, 'path')
+    return _load(one(schema), values, 'path')
 
 
-def parse_query(schema: Schema, args: MultiDict) -> Dict[str, Any]:
+def parse_query(schema: Type[Schema], args: MultiDict) -> Dict[str, Any]:
     """Validate query parameters: unknown or repeated names, and bad values, are a 400 naming the parameter."""
     for name in args:
         if len(args.getlist(name)) > 1:
             raise ApiError(400, f'Parameter {name[:100]} is given more than once.',
                            {'parameter': name[:100], 'in': 'query'})
-    return _load(schema, args.to_dict(), 'query')
+    return _load(one(schema), args.to_dict(), 'query')
 
 
 class RunSummarySchema(Schema):
@@ -540,19 +556,19 @@ def run_item(run: RunFacts, counts: Counts) -> Dict[str, Any]:
 
 def dump_run_list(items: List[Dict[str, Any]], limit: int, offset: int, total: int) -> Dict[str, Any]:
     """Dump a page of runs (items from ``run_item``)."""
-    return RunListSchema().dump({'data': items, 'pagination': pagination(limit, offset, total)})
+    return one(RunListSchema).dump({'data': items, 'pagination': pagination(limit, offset, total)})
 
 
 def dump_run_detail(item: Dict[str, Any], progress: List[ProgressStep]) -> Dict[str, Any]:
     """Dump one run (an item from ``run_item``) with its progress history."""
     steps = [{'status': step.status, 'at': _iso(step.at), 'message': step.message} for step in progress]
-    return RunDetailSchema().dump({**item, 'progress': steps})
+    return one(RunDetailSchema).dump({**item, 'progress': steps})
 
 
 def dump_regression_result_list(items: List[Dict[str, Any]], limit: int, offset: int,
                                 total: int) -> Dict[str, Any]:
     """Dump a page of regression results (each already dumped by ``dump_regression_result``)."""
-    return {'data': items, 'pagination': PaginationSchema().dump(pagination(limit, offset, total))}
+    return {'data': items, 'pagination': one(PaginationSchema).dump(pagination(limit, offset, total))}
 
 
 def dump_run_summary(run: RunFacts, counts: Counts) -> Dict[str, Any]:
@@ -751,7 +767,7 @@ class OutputDiffSchema(Schema):
 
 def dump_output_diff(answer: Mapping[str, Any], hunks: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Dump a diff answer; ``hunks`` come already shaped as ``DiffHunkSchema`` (thousands of lines, dumped as is)."""
-    dumped = cast(Dict[str, Any], OutputDiffSchema().dump({**answer, 'hunks': []}))
+    dumped = cast(Dict[str, Any], one(OutputDiffSchema).dump({**answer, 'hunks': []}))
     dumped['hunks'] = hunks
     return dumped
 
@@ -882,7 +898,7 @@ def compared_test(regression_id: int, kind: Kind, mine: Verdict, theirs: Optiona
 def dump_comparison(run_id: int, base: Mapping[str, Any], counts: Mapping[Kind, int], items: List[Dict[str, Any]],
                     limit: int, offset: int, total: int) -> Dict[str, Any]:
     """Dump a comparison: ``base`` as ``ComparisonBaseSchema``, items as ``ComparedTestSchema``."""
-    return cast(Dict[str, Any], ComparisonSchema().dump({
+    return cast(Dict[str, Any], one(ComparisonSchema).dump({
         'run_id': run_id, 'base': base, 'counts': {kind.value: number for kind, number in counts.items()},
         'data': items, 'pagination': pagination(limit, offset, total)}))
 
@@ -978,7 +994,7 @@ def dump_history(regression_id: int, sample_id: Optional[int], window: int, curr
     """Dump a regression test's history (items from ``history_entry``)."""
     streak = None if current is None else {'status': current.outcome, 'since_run_id': current.since_run_id,
                                            'since': _iso(current.since), 'runs': current.runs}
-    return cast(Dict[str, Any], HistorySchema().dump({
+    return cast(Dict[str, Any], one(HistorySchema).dump({
         'regression_id': regression_id, 'sample_id': sample_id, 'window': window, 'streak': streak,
         'last_pass': _point(last), 'flips': flip_count, 'data': items,
         'pagination': pagination(limit, offset, total)}))
@@ -1014,5 +1030,5 @@ class ApiIndexSchema(Schema):
 def dump_api_index(name: str, version: str, links: Mapping[str, str],
                    resources: Sequence[Mapping[str, str]]) -> Dict[str, Any]:
     """Dump the API's index."""
-    return cast(Dict[str, Any], ApiIndexSchema().dump(
+    return cast(Dict[str, Any], one(ApiIndexSchema).dump(
         {'name': name, 'version': version, 'links': links, 'resources': resources}))
