@@ -21,9 +21,10 @@ The statements per request:
 A whole run's rows are many (two outputs per test, a 10,000-test run has
 30,000 rows): the statements are built once per shape, with bound
 parameters, on the tables rather than the ORM's entities, and their rows are
-read as the driver's tuples; for a summary the database counts each test's
-outputs' facts, one row per test. Whether a test is in the run's scope is looked up per test by key,
-so that a statement about one test costs the same in any run.
+read as the driver's tuples; for a whole run's statuses the database counts
+each test's outputs' facts, one row per test. Whether a test is in the run's
+scope is looked up per test by key, so that a statement about one test costs
+the same in any run.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ import itertools
 import operator
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import (Any, Dict, Iterable, Iterator, List, NamedTuple, Optional,
-                    Sequence, Set, Tuple, Union, cast)
+from typing import (Any, Dict, Iterable, List, NamedTuple, Optional, Sequence,
+                    Set, Tuple, Union, cast)
 
 import sqlalchemy as sa
 from sqlalchemy.engine.cursor import CursorFetchStrategy

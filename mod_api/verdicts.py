@@ -345,9 +345,9 @@ def signal_names(platform: str) -> Dict[int, str]:
     return SIGNAL_NAMES if platform == 'linux' else {}
 
 
-def _exit_codes(result: Optional[Result], names: Dict[int, str]) -> Optional[str]:
-    """Name the exit codes when they differ (a crash), else None."""
-    if result is None or not _crashed(result):
+def _exit_codes(result: Optional[Result], crash: bool, names: Dict[int, str]) -> Optional[str]:
+    """Name the exit codes when they differ (``crash``: ``_crashed(result)``), else None."""
+    if result is None or not crash:
         return None
     return f'exit code {_code(result.exit_code, names)}, expected {_code(result.expected_rc, names)}'
 
@@ -375,12 +375,13 @@ _WAITING = {RunState.queued: 'the run is queued', RunState.preparation: 'the run
 
 
 def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Output], rows: Dict[int, ResultFile],
-            facts: Sequence[int], names: Dict[int, str]) -> Tuple[Status, str]:
-    """Apply the decision table (``decide``) to the outputs that count and their facts, and say in one sentence why."""
+            facts: Sequence[int], crash: bool, names: Dict[int, str]) -> Tuple[Status, str]:
+    """Apply the decision table (``decide``) to the outputs that count and their facts, and say in one sentence why.
+
+    ``crash``: ``_crashed(record.result)``.
+    """
     result = record.result
-    line = decide(state, result is not None, _crashed(result), sum(facts))
-    differing = [o for o, fact in zip(outputs, facts) if fact & DIFFERS]
-    baseless = {o.output_id: o for o, fact in zip(outputs, facts) if fact & BASELESS}  # in output-id order
+    line = decide(state, result is not None, crash, sum(facts))
     status = LINE_STATUS[line]
     if line in (1, 2):
         return status, f"Not started yet: {_WAITING.get(state, 'the run is testing other samples')}."
@@ -390,13 +391,16 @@ def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Out
         return status, 'Not run: the run completed without running it, and it expects no output.'
     if line == 3:
         return status, f'Running: {len(rows)} of {_plural(len(outputs), "output")} reported so far.'
-    exit_codes = _exit_codes(result, names)
+    exit_codes = _exit_codes(result, crash, names)
     if line == 6:
-        crash = f' ({exit_codes})' if exit_codes else ''
-        return status, f'No output produced{crash}; {_plural(len(outputs), "output")} expected.'
+        codes = f' ({exit_codes})' if exit_codes else ''
+        return status, f'No output produced{codes}; {_plural(len(outputs), "output")} expected.'
     if line == 7:
         codes = exit_codes or ''
         return status, f'{codes[:1].upper()}{codes[1:]}.'
+    # The outputs that differ, and those without a baseline, in output-id order: what lines 8 to 10 name.
+    differing = [o for o, fact in zip(outputs, facts) if fact & DIFFERS]
+    baseless = {o.output_id: o for o, fact in zip(outputs, facts) if fact & BASELESS}
     if line == 8:
         # An output whose got is no acceptable hash, but which has no baseline, is missing_expected, not
         # diff_mismatch (nothing to differ from, '' is no hash): it is named as what it is, and only the outputs
@@ -442,17 +446,18 @@ def classify(record: RegressionTestRecord, state: RunState, *, platform: str) ->
             counted.append((output, row, facts))
     outputs = [output for output, _, _ in counted]
     rows = {output.output_id: row for output, row, _ in counted if row is not None}
-    status, message = _decide(record, state, outputs, rows, [facts for _, _, facts in counted],
+    result = record.result
+    crash = _crashed(result)
+    status, message = _decide(record, state, outputs, rows, [facts for _, _, facts in counted], crash,
                               signal_names(platform))
     output_verdicts: Tuple[OutputVerdict, ...] = ()
     if status not in (Status.not_started, Status.running, Status.skipped):
         output_verdicts = tuple(_output_verdict(*judged) for judged in counted[:MAX_LISTED_OUTPUTS])
-    result = record.result
     return Verdict(
         regression_id=record.regression_id,
         status=status,
         message=message[:MAX_MESSAGE_LENGTH],
-        crashed=_crashed(result),
+        crashed=crash,
         runtime_ms=result.runtime if result else None,
         exit_code=result.exit_code if result else None,
         expected_exit_code=result.expected_rc if result else record.expected_rc,

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Iterator, Tuple
 
 import pytest
-import sqlalchemy as sa
 
 import demo
 from mod_api.auth import RUNS_READ, issue_token
