@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from database import Base
 from mod_api import queries
-from mod_api.verdicts import (STATUS_COLUMNS, RegressionTestRecord, Result,
-                              RunState, Status, classify, count, facts_by_test,
-                              statuses, tally)
+from mod_api.verdicts import (STATUS_COLUMNS, Output, RegressionTestRecord,
+                              Result, ResultFile, RunState, Status, classify,
+                              count, facts_by_test, statuses, tally)
 from mod_customized.models import CustomizedTest
 from mod_regression.models import (Category, InputType, OutputType,
                                    RegressionTest, RegressionTestOutput,
@@ -200,3 +200,26 @@ def test_descriptions_give_every_category_once_by_code_point(factory):
     assert described[test.id].categories == ('Beta', 'Teletext', 'alpha')
     assert described[test.id].category == 'Beta'
     assert (described[bare.id].categories, described[bare.id].category) == ((), None)
+
+
+def test_the_status_statement_is_valid_under_only_full_group_by(factory):
+    """MySQL's default SQL mode, which a platform's server may run: every column a status row groups by is named."""
+    made = [RegressionTestRecord(regression_id=1, result=Result(exit_code=0, expected_rc=0, runtime=5),
+                                 outputs=(Output(output_id=1, correct='a'), Output(output_id=2, correct='b')),
+                                 files=(ResultFile(output_id=1, expected='a', got='c'),)),
+            RegressionTestRecord(regression_id=2, result=Result(exit_code=0, expected_rc=0))]
+    run_id = store(factory, made, RunState.completed, {1: True, 2: True}, None, null_variants=False)
+    session = factory.session
+    run = queries.load_run(session, run_id)
+    assert run is not None
+    if ON_MARIADB:  # on this connection only, and as it was afterwards
+        mode = session.execute(sa.text('SELECT @@SESSION.sql_mode')).scalar_one()
+        session.execute(sa.text("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ONLY_FULL_GROUP_BY')"))
+    try:
+        for all_columns in (False, True):
+            rows = queries.load_status_rows(session, run, all_columns=all_columns)
+            assert [(rid, status) for rid, status, _ in statuses(RunState.completed, rows.tests, rows.facts)] == [
+                (1, Status.fail), (2, Status.passed)]
+    finally:
+        if ON_MARIADB:
+            session.execute(sa.text('SET SESSION sql_mode = :mode'), {'mode': mode})
