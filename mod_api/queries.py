@@ -107,7 +107,7 @@ def _exactly_default(element: exactly, compiler: Any, **kw: Any) -> str:
 @compiles(exactly, 'mysql')
 @compiles(exactly, 'mariadb')
 def _exactly_mysql(element: exactly, compiler: Any, **kw: Any) -> str:
-    return f'BINARY {compiler.process(element.clauses, **kw)}'
+    return f'CAST({compiler.process(element.clauses, **kw)} AS BINARY)'
 
 
 def stored(column: Any) -> Any:
@@ -607,11 +607,12 @@ def load_status_rows(session: DbSession, run: RunFacts, filters: ResultFilters =
     What a whole run's statuses need (``verdicts.statuses``, ``verdicts.tally``),
     in one row per test: the database counts each test's outputs' facts
     (``_status_statement``). The tests with ``all_columns`` too, so that a
-    page of them can be sorted and made records of (with ``load_outputs``);
-    ``filters.regression_id`` is not looked at.
+    page of them can be sorted and made records of (with ``load_outputs``).
+    A whole run's: ``filters`` by category or tag only.
     """
+    if filters.regression_id is not None:
+        raise ValueError('load_status_rows reads a whole run: no regression_id filter')
     parameters = _parameters(run, filters)
-    parameters.pop('regression_id', None)
     rows = _plain_rows(session.connection(), _status_statement(
         run.customized, filters.category is not None, filters.tag is not None, all_columns), parameters)
     width = len(_test_columns(status_only=not all_columns))
@@ -633,7 +634,8 @@ def load_outputs(session: DbSession, run: RunFacts, regression_ids: Iterable[int
     One statement, as many rows as those tests have (a page of results
     needs its own tests' outputs, not the whole run's). Every column, in
     ``OutputRow``'s layout and output-id order, as ``load_rows`` gives them;
-    the tests are taken to be in the run's scope (``load_rows`` said so).
+    the tests are taken to be in the run's scope (``load_rows`` or
+    ``load_status_rows`` said so).
     """
     ids = sorted(set(regression_ids))
     if not ids:

@@ -6,7 +6,8 @@ by orjson: the bytes the standard library writes with ``ensure_ascii=False``
 and no spaces (UTF-8, keys in order; ``tests/test_responses.py`` compares
 the two), about fifteen times as fast, which a page of 100 results (160 kB)
 feels. What orjson refuses (an integer beyond 64 bits, such as an id a 404
-names) the standard library writes. Answers about runs carry validators and caching rules for
+names) the standard library writes; what neither should write (a dataclass,
+a datetime) both refuse. Answers about runs carry validators and caching rules for
 conditional GET (RFC 9110).
 """
 
@@ -29,7 +30,9 @@ def json_response(payload: Any, status: int = 200, headers: Optional[Mapping[str
 def json_body(payload: Any) -> bytes:
     """Write ``payload`` as compact JSON in UTF-8, keys in their given order, with a final newline."""
     try:
-        return orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE)
+        # Dataclasses and datetimes are no JSON: orjson would write them, the standard library refuses them.
+        return orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATACLASS
+                            | orjson.OPT_PASSTHROUGH_DATETIME)
     except orjson.JSONEncodeError:
         return (json.dumps(payload, ensure_ascii=False, separators=(',', ':')) + '\n').encode()
 

@@ -554,7 +554,7 @@ def statuses(state: RunState, tests: Iterable[Sequence[Any]],
 
     ``tests`` in ``TestRow``'s layout; ``facts``: each test's sum of
     ``output_facts`` by regression id (``facts_by_test`` of its output rows, or
-    ``pack`` of counts), none for a test without outputs. The same status as
+    ``pack`` of counts), absent or 0 for a test without outputs that count. The same status as
     ``classify`` gives on the record these rows describe, without building it.
     """
     for test in tests:

@@ -10,6 +10,8 @@ a given key order), the two must agree byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 
 import pytest
@@ -56,3 +58,17 @@ def test_keys_keep_their_order(app):
     assert response.status_code == 201
     assert response.mimetype == 'application/json'
     assert response.get_data() == b'{"z":1,"a":2,"m":[{"b":null,"a":true}]}\n'
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+
+@pytest.mark.parametrize('value', [datetime.datetime(2026, 12, 1, 12, 0), datetime.date(2026, 12, 1), Point(1)])
+def test_what_is_no_json_is_refused(value):
+    """A value no schema should leave in a payload fails loudly, as with the standard library, rather than as text."""
+    with pytest.raises(TypeError):
+        stdlib({'value': value})
+    with pytest.raises(TypeError):
+        json_body({'value': value})
