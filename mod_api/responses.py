@@ -27,12 +27,14 @@ def json_response(payload: Any, status: int = 200, headers: Optional[Mapping[str
     return Response(json_body(payload), status=status, headers=dict(headers or {}), mimetype='application/json')
 
 
+_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def json_body(payload: Any) -> bytes:
     """Write ``payload`` as compact JSON in UTF-8, keys in their given order, with a final newline."""
     try:
         # Dataclasses and datetimes are no JSON: orjson would write them, the standard library refuses them.
-        return orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATACLASS
-                            | orjson.OPT_PASSTHROUGH_DATETIME)
+        return orjson.dumps(payload, option=_OPTIONS)
     except orjson.JSONEncodeError:
         return (json.dumps(payload, ensure_ascii=False, separators=(',', ':')) + '\n').encode()
 
