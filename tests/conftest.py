@@ -309,6 +309,12 @@ def api(app: Flask, client: FlaskClient, factory: Factory) -> Api:
 
 
 @pytest.fixture
+def anonymous(client: FlaskClient) -> Api:
+    """The API without a token."""
+    return Api(client)
+
+
+@pytest.fixture
 def statements(app: Flask) -> Callable[[], Any]:
     """Count the SQL statements run inside a ``with statements() as seen:`` block (``seen`` is a list)."""
     @contextlib.contextmanager

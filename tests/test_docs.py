@@ -14,15 +14,8 @@ import re
 import pytest
 
 from mod_api import docs
-from tests.conftest import Api
 
 PREFIX = '/api/v1'
-
-
-@pytest.fixture
-def anonymous(client) -> Api:
-    """The API without a token."""
-    return Api(client)
 
 
 def test_the_page_needs_no_token_and_names_only_the_apis_own_files(anonymous):

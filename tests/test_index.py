@@ -9,16 +9,9 @@ from __future__ import annotations
 import pytest
 
 from mod_api import openapi
-from tests.conftest import Api
 
 PREFIX = '/api/v1'
 ROOT = 'http://localhost/api/v1'  # the test client's, as the API's links give it
-
-
-@pytest.fixture
-def anonymous(client) -> Api:
-    """The API without a token."""
-    return Api(client)
 
 
 def test_the_index_says_what_the_api_offers(anonymous):

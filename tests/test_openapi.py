@@ -37,12 +37,6 @@ def document() -> Dict[str, Any]:
     return Api.described(PREFIX)[0]
 
 
-@pytest.fixture
-def anonymous(client) -> Api:
-    """The API without a token."""
-    return Api(client)
-
-
 def schema(document: Dict[str, Any], name: str) -> Dict[str, Any]:
     """A component schema."""
     return document['components']['schemas'][name]
