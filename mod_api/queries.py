@@ -413,6 +413,12 @@ def _test_columns(status_only: bool) -> Tuple[Any, ...]:
     return columns[:STATUS_COLUMNS[0] if status_only else None]
 
 
+def _reported(regression_id: Any) -> sa.ColumnElement[bool]:
+    """Join an output (of the test ``regression_id``) to run ``:run_id``'s ``test_result_file`` row for it, by key."""
+    return sa.and_(_files.test_id == _RUN, _files.regression_test_id == regression_id,
+                   _files.regression_test_output_id == _outputs.id)
+
+
 def _outputs_statement(*conditions: sa.ColumnElement[bool]) -> sa.Select:
     """Select outputs of the regression tests the ``conditions`` keep, with run ``:run_id``'s rows and variants.
 
@@ -425,9 +431,7 @@ def _outputs_statement(*conditions: sa.ColumnElement[bool]) -> sa.Select:
         sa.select(*columns)
         .select_from(RegressionTestOutput.__table__)
         .join(RegressionTest.__table__, _tests.id == _outputs.regression_id)
-        .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN,
-                                                     _files.regression_test_id == _outputs.regression_id,
-                                                     _files.regression_test_output_id == _outputs.id))
+        .outerjoin(TestResultFile.__table__, _reported(_outputs.regression_id))
         .outerjoin(RegressionTestOutputFiles.__table__, _variants.regression_test_output_id == _outputs.id)
         .where(*conditions)
         # Output-id order keeps an output's rows together. Over a whole run, read in that order (outputs first,
@@ -501,17 +505,13 @@ def _status_statement(customized: bool, category: bool, tag: bool, all_columns: 
         return sa.func.count(sa.case(*((condition, sa.null()) for condition in (no_output, ignored, *excluded)),
                                      else_=1))
 
-    columns = _test_columns(status_only=not all_columns)
+    # The tests' statement, each test beside its outputs and their rows, grouped back into one row per test.
     return (
-        sa.select(*columns, counted(), counted(unreported), counted(unreported, acceptable), counted(has_baseline))
-        .select_from(RegressionTest.__table__)
-        .outerjoin(TestResult.__table__, sa.and_(_results.test_id == _RUN, _results.regression_test_id == _tests.id))
+        _tests_statement(_in_scope(customized, category, tag), one=False, status_only=not all_columns)
+        .add_columns(counted(), counted(unreported), counted(unreported, acceptable), counted(has_baseline))
         .outerjoin(RegressionTestOutput.__table__, _outputs.regression_id == _tests.id)
-        .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN, _files.regression_test_id == _tests.id,
-                                                     _files.regression_test_output_id == _outputs.id))
-        .where(_in_scope(customized, category, tag))
-        .group_by(*columns)
-        .order_by(_tests.id)
+        .outerjoin(TestResultFile.__table__, _reported(_tests.id))
+        .group_by(*_test_columns(status_only=not all_columns))
     )
 
 
@@ -918,8 +918,7 @@ def _output_statement(customized: bool) -> sa.Select:
         .select_from(RegressionTest.__table__)
         .outerjoin(RegressionTestOutput.__table__, sa.and_(
             _outputs.regression_id == _tests.id, _outputs.id == sa.bindparam('output_id', type_=sa.Integer)))
-        .outerjoin(TestResultFile.__table__, sa.and_(_files.test_id == _RUN, _files.regression_test_id == _tests.id,
-                                                     _files.regression_test_output_id == _outputs.id))
+        .outerjoin(TestResultFile.__table__, _reported(_tests.id))
         .outerjoin(RegressionTestOutputFiles.__table__, _variants.regression_test_output_id == _outputs.id)
         .where(_in_scope(customized, False, False), _tests.id == _ONE)
         .order_by(_variants.id)
