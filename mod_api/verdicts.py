@@ -406,7 +406,7 @@ def _decide(record: RegressionTestRecord, state: RunState, outputs: Sequence[Out
         # diff_mismatch (nothing to differ from, '' is no hash): it is named as what it is, and only the outputs
         # that have a baseline are said to differ from it.
         first = differing[0]
-        mismatched = [o for o, fact in zip(outputs, facts) if fact & DIFFERS and not fact & BASELESS]
+        mismatched = [o for o in differing if o.output_id not in baseless]
         if first.output_id in baseless:
             lead = f'{_describe_output(first)} has no baseline to compare with'
             return status, f'{lead}; {_mismatch(mismatched, lower=True)}.' if mismatched else f'{lead}.'
@@ -553,9 +553,10 @@ def statuses(state: RunState, tests: Iterable[Sequence[Any]],
     """Yield each test's id, status and whether it crashed, in the order of ``tests``, from plain rows.
 
     ``tests`` in ``TestRow``'s layout; ``facts``: each test's sum of
-    ``output_facts`` by regression id (``facts_by_test`` of its output rows, or
-    ``pack`` of counts), absent or 0 for a test without outputs that count. The same status as
-    ``classify`` gives on the record these rows describe, without building it.
+    ``output_facts`` by regression id (``facts_by_test`` of its output rows,
+    or ``pack`` of counts), absent or 0 for a test without outputs that
+    count. The same status as ``classify`` gives on the record these rows
+    describe, without building it.
     """
     for test in tests:
         has_result = test[1] is not None
