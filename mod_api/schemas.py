@@ -505,9 +505,7 @@ class RegressionResultListSchema(Schema):
     pagination = fields.Nested(PaginationSchema, required=True)
 
 
-# Made once: a schema is built from its fields on every instantiation, which costs more than a dump.
-_REGRESSION_RESULT = RegressionResultSchema()
-_RUN_SUMMARY = RunSummarySchema()
+_REGRESSION_RESULT = one(RegressionResultSchema)
 
 
 def _iso(moment: Optional[datetime.datetime]) -> Optional[str]:
@@ -574,7 +572,7 @@ def dump_regression_result_list(items: List[Dict[str, Any]], limit: int, offset:
 def dump_run_summary(run: RunFacts, counts: Counts) -> Dict[str, Any]:
     """Dump a run's summary from its facts and the counts of its verdicts."""
     state = run_state(run.last_status)
-    return _RUN_SUMMARY.dump({
+    return one(RunSummarySchema).dump({
         'run_id': run.run_id,
         'total_samples': counts.total,
         'pass_count': counts[Status.passed],
