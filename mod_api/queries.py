@@ -12,7 +12,7 @@ The statements per request:
   results, then outputs with their rows and accepted variants (a page of
   results: the tests, then only the page's outputs, ``load_outputs``);
 - their statuses only (``load_status_rows``): 1, tests with their results
-  and each test's outputs' facts, counted by the database;
+  and each test's outputs' facts, summed by the database;
 - what describes them (``load_descriptions``): 1, categories and tags;
 - many runs' tests at once (``load_rows_of_runs``): 2, whatever the number of
   runs; the finished runs of a history (``load_finished_runs``): 1; the base
@@ -44,8 +44,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.functions import FunctionElement
 
-from mod_api.verdicts import (STATUS_COLUMNS, Output, RegressionTestRecord,
-                              Result, ResultFile, pack)
+from mod_api.verdicts import (BASELESS, COUNTS, DIFFERS, REPORTED,
+                              STATUS_COLUMNS, Output, RegressionTestRecord,
+                              Result, ResultFile)
 from mod_auth.models import User
 from mod_customized.models import CustomizedTest, TestFork
 from mod_regression.models import (Category, RegressionTest,
@@ -475,21 +476,19 @@ def _status_statement(customized: bool, category: bool, tag: bool, all_columns: 
     """Build, once per shape, the statement of ``load_status_rows``: tests with results, and their outputs' facts.
 
     The columns of ``TestRow`` (its first ``STATUS_COLUMNS[0]`` unless
-    ``all_columns``), then four counts over the test's outputs in run
-    ``:run_id``: those that count, are reported, differ, have no baseline
-    (all 0 for a test without outputs). ``verdicts.pack`` makes them the sum
-    of ``verdicts.output_facts`` over the outputs, which is what the status
-    needs, without reading a row per output and accepted variant.
+    ``all_columns``), then the sum of ``verdicts.output_facts`` over the
+    test's outputs in run ``:run_id`` (0 for a test without outputs): what
+    the status needs, without reading a row per output and accepted variant.
 
-    Each count is the rule of ``output_facts`` written as a ``CASE`` whose
-    first matching branch wins (a condition that is NULL matches none), text
-    compared byte for byte (``exactly``). ``tests/test_queries.py`` proves
-    the counts, test by test, equal to what ``verdicts.facts_by_test`` folds
+    The sum is the rule of ``output_facts`` written as nested ``CASE``s (a
+    condition that is NULL is not true: its ``ELSE`` applies), adding the
+    same fields, text compared byte for byte (``exactly``). ``tests/test_queries.py``
+    proves it, test by test, equal to what ``verdicts.facts_by_test`` folds
     from the output rows, over generated runs, on SQLite and on MariaDB.
     One pass over the tests and their outputs, grouped by every test column
-    (which any SQL mode accepts).
+    (which any SQL mode accepts); the sum cast to a 64-bit integer, which
+    MariaDB would return as a decimal.
     """
-    no_output = _outputs.id.is_(None)
     ignored = sa.type_coerce(_outputs.ignore, sa.Integer) != 0  # NULL: not true, so counted (not ignored)
     unreported = _files.test_id.is_(None)
     variant = RegressionTestOutputFiles.__table__.alias('variant')
@@ -500,15 +499,18 @@ def _status_statement(customized: bool, category: bool, tag: bool, all_columns: 
     has_baseline = sa.or_(sa.and_(_outputs.correct.isnot(None), exactly(_outputs.correct) != ''),
                           sa.and_(~unreported, sa.or_(_files.expected.is_(None), exactly(_files.expected) != '')))
 
-    def counted(*excluded: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        """Count the outputs that count and match none of ``excluded`` (1 per row, else NULL, which COUNT skips)."""
-        return sa.func.count(sa.case(*((condition, sa.null()) for condition in (no_output, ignored, *excluded)),
-                                     else_=1))
+    def field(value: int) -> sa.ColumnElement[int]:
+        return sa.literal_column(str(value), sa.BigInteger)
 
+    # An output that counts: COUNTS, plus REPORTED (and DIFFERS when not acceptable) with a row, plus BASELESS.
+    differs = sa.case((acceptable, field(0)), else_=field(DIFFERS))
+    reported = sa.case((unreported, field(0)), else_=field(REPORTED) + differs)
+    baseless = sa.case((has_baseline, field(0)), else_=field(BASELESS))
+    facts = sa.case((sa.or_(_outputs.id.is_(None), ignored), field(0)), else_=field(COUNTS) + reported + baseless)
     # The tests' statement, each test beside its outputs and their rows, grouped back into one row per test.
     return (
         _tests_statement(_in_scope(customized, category, tag), one=False, status_only=not all_columns)
-        .add_columns(counted(), counted(unreported), counted(unreported, acceptable), counted(has_baseline))
+        .add_columns(sa.cast(sa.func.sum(facts), sa.BigInteger))
         .outerjoin(RegressionTestOutput.__table__, _outputs.regression_id == _tests.id)
         .outerjoin(TestResultFile.__table__, _reported(_tests.id))
         .group_by(*_test_columns(status_only=not all_columns))
@@ -605,7 +607,7 @@ def load_status_rows(session: DbSession, run: RunFacts, filters: ResultFilters =
     """Load the run's regression tests in scope that pass ``filters``, with their outputs' facts (one statement).
 
     What a whole run's statuses need (``verdicts.statuses``, ``verdicts.tally``),
-    in one row per test: the database counts each test's outputs' facts
+    in one row per test: the database sums each test's outputs' facts
     (``_status_statement``). The tests with ``all_columns`` too, so that a
     page of them can be sorted and made records of (with ``load_outputs``).
     A whole run's: ``filters`` by category or tag only.
@@ -616,7 +618,7 @@ def load_status_rows(session: DbSession, run: RunFacts, filters: ResultFilters =
     rows = _plain_rows(session.connection(), _status_statement(
         run.customized, filters.category is not None, filters.tag is not None, all_columns), parameters)
     width = len(_test_columns(status_only=not all_columns))
-    return StatusRows(tests=[row[:width] for row in rows], facts={row[0]: pack(*row[width:]) for row in rows})
+    return StatusRows(tests=[row[:width] for row in rows], facts={row[0]: row[width] for row in rows})
 
 
 _PAGE_TESTS: sa.BindParameter[List[int]] = sa.bindparam('page', expanding=True)

@@ -25,11 +25,11 @@ test and matches no regular expression. Only the wording of a message, and
 the hashes an output verdict shows, depend on more than those facts.
 
 Those plain rows give each test's facts either from its output rows
-(``facts_by_test``) or counted by the database (``queries.load_status_rows``,
-``pack``): the one place where a rule is written twice, ``output_facts`` as
-SQL, so that a summary reads one row per test instead of one per output and
-variant. ``tests/test_queries.py`` proves the two equal over generated runs,
-on SQLite and on MariaDB.
+(``facts_by_test``) or summed by the database (``queries.load_status_rows``):
+the one place where a rule is written twice, ``output_facts`` as SQL, so that
+a summary reads one row per test instead of one per output and variant.
+``tests/test_queries.py`` proves the two equal over generated runs, on SQLite
+and on MariaDB.
 """
 
 from __future__ import annotations
@@ -169,10 +169,12 @@ def run_state(last_status: Optional[str]) -> RunState:
 
 # --- The rules: what counts about one output, and the decision table on the facts it gives -------------------
 
-# What the table needs to know of a test's outputs is counted in one integer, a field of 20 bits for each fact,
-# so that a test's facts are the sum of its outputs' facts (no test has a million outputs).
-COUNTS, REPORTED, DIFFERS, BASELESS = 1, 1 << 20, 1 << 40, 1 << 60
-_FIELD = (1 << 20) - 1
+# What the table needs to know of a test's outputs is counted in one integer, a field of 15 bits for each fact,
+# so that a test's facts are the sum of its outputs' facts: exact up to 32,767 outputs per test (the platform's have
+# a few), and below 2 ** 63, so that a database sums them in a signed 64-bit integer (``queries.load_status_rows``).
+FIELD_BITS = 15
+COUNTS, REPORTED, DIFFERS, BASELESS = 1, 1 << FIELD_BITS, 1 << 2 * FIELD_BITS, 1 << 3 * FIELD_BITS
+_FIELD = (1 << FIELD_BITS) - 1
 # output_facts's answers for an output that counts, by reported + 2 * differs + 4 * baseless.
 _FACTS = tuple(COUNTS + (code & 1) * REPORTED + (code >> 1 & 1) * DIFFERS + (code >> 2) * BASELESS
                for code in range(8))
@@ -206,7 +208,8 @@ def output_facts(ignore: Optional[bool], correct: Optional[str], reported: bool,
 
 def unpack(facts: int) -> Tuple[int, int, int, int]:
     """Return the outputs that count, are reported, differ, have no baseline, from a sum of ``output_facts``."""
-    return facts & _FIELD, facts >> 20 & _FIELD, facts >> 40 & _FIELD, facts >> 60
+    return (facts & _FIELD, facts >> FIELD_BITS & _FIELD, facts >> 2 * FIELD_BITS & _FIELD,
+            facts >> 3 * FIELD_BITS)
 
 
 def crashed(has_result: bool, exit_code: Optional[int], expected_rc: Optional[int]) -> bool:
@@ -539,22 +542,13 @@ def facts_by_test(rows: Iterable[Sequence[Any]]) -> Dict[int, int]:
     return by_test
 
 
-def pack(outputs: int, reported: int, differing: int, baseless: int) -> int:
-    """Return the sum of ``output_facts`` over outputs of which so many count, are reported, differ, have no baseline.
-
-    The inverse of ``unpack``: what a database that counted the facts itself
-    (``queries.load_status_rows``) gives, as ``facts_by_test`` gives it.
-    """
-    return outputs * COUNTS + reported * REPORTED + differing * DIFFERS + baseless * BASELESS
-
-
 def statuses(state: RunState, tests: Iterable[Sequence[Any]],
              facts: Mapping[int, int]) -> Iterator[Tuple[int, Status, bool]]:
     """Yield each test's id, status and whether it crashed, in the order of ``tests``, from plain rows.
 
     ``tests`` in ``TestRow``'s layout; ``facts``: each test's sum of
     ``output_facts`` by regression id (``facts_by_test`` of its output rows,
-    or ``pack`` of counts), absent or 0 for a test without outputs that
+    or the database's sum), absent or 0 for a test without outputs that
     count. The same status as ``classify`` gives on the record these rows
     describe, without building it.
     """

@@ -26,7 +26,7 @@ from database import Base
 from mod_api import queries
 from mod_api.verdicts import (STATUS_COLUMNS, Output, RegressionTestRecord,
                               Result, ResultFile, RunState, Status, classify,
-                              count, facts_by_test, statuses, tally)
+                              count, facts_by_test, statuses, tally, unpack)
 from mod_customized.models import CustomizedTest
 from mod_regression.models import (Category, InputType, OutputType,
                                    RegressionTest, RegressionTestOutput,
@@ -223,3 +223,19 @@ def test_the_status_statement_is_valid_under_only_full_group_by(factory):
     finally:
         if ON_MARIADB:
             session.execute(sa.text('SET SESSION sql_mode = :mode'), {'mode': mode})
+
+
+def test_the_summed_facts_stay_exact_for_a_test_with_many_outputs(factory):
+    """The database sums a test's facts in a 64-bit integer: 300 outputs, each reported, differing and baseless."""
+    many = 300
+    made = [RegressionTestRecord(
+        regression_id=1, result=Result(exit_code=0, expected_rc=0, runtime=5),
+        outputs=tuple(Output(output_id=i, correct='') for i in range(1, many + 1)),
+        files=tuple(ResultFile(output_id=i, expected='', got=f'other {i}') for i in range(1, many + 1)))]
+    run_id = store(factory, made, RunState.completed, {1: True}, None, null_variants=False)
+    run = queries.load_run(factory.session, run_id)
+    assert run is not None
+    rows = queries.load_status_rows(factory.session, run)
+    assert rows.facts == facts_by_test(queries.load_rows(factory.session, run).outputs)
+    assert unpack(rows.facts[1]) == (many, many, many, many)
+    assert list(statuses(RunState.completed, rows.tests, rows.facts)) == [(1, Status.fail, False)]
