@@ -15,8 +15,9 @@ The statements per request:
   and each test's outputs' facts, summed by the database;
 - what describes them (``load_descriptions``): 1, categories and tags;
 - many runs' tests at once (``load_rows_of_runs``): 2, whatever the number of
-  runs; the finished runs of a history (``load_finished_runs``): 1; the base
-  run of a comparison (``choose_base``): 1.
+  runs; their statuses only (``load_status_rows_of_runs``): 1; the finished
+  runs of a history (``load_finished_runs``): 1; the base run of a
+  comparison (``choose_base``): 1.
 
 A whole run's rows are many (two outputs per test, a 10,000-test run has
 30,000 rows): the statements are built once per shape, with bound
@@ -414,9 +415,12 @@ def _test_columns(status_only: bool) -> Tuple[Any, ...]:
     return columns[:STATUS_COLUMNS[0] if status_only else None]
 
 
-def _reported(regression_id: Any) -> sa.ColumnElement[bool]:
-    """Join an output (of the test ``regression_id``) to run ``:run_id``'s ``test_result_file`` row for it, by key."""
-    return sa.and_(_files.test_id == _RUN, _files.regression_test_id == regression_id,
+def _reported(regression_id: Any, run: Any = _RUN) -> sa.ColumnElement[bool]:
+    """Join an output (of the test ``regression_id``) to the run's ``test_result_file`` row for it, by key.
+
+    The run ``:run_id``, or that of the column ``run``.
+    """
+    return sa.and_(_files.test_id == run, _files.regression_test_id == regression_id,
                    _files.regression_test_output_id == _outputs.id)
 
 
@@ -471,23 +475,17 @@ def _row_statements(customized: bool, one: bool, category: bool, tag: bool) -> T
             _outputs_statement(in_scope, *([_outputs.regression_id == _ONE] if one else [])))
 
 
-@functools.lru_cache(maxsize=None)
-def _status_statement(customized: bool, category: bool, tag: bool, all_columns: bool) -> sa.Select:
-    """Build, once per shape, the statement of ``load_status_rows``: tests with results, and their outputs' facts.
+def _summed_facts() -> sa.ColumnElement[int]:
+    """Select the sum of ``verdicts.output_facts`` over a test's outputs, joined with their rows (0 without any).
 
-    The columns of ``TestRow`` (its first ``STATUS_COLUMNS[0]`` unless
-    ``all_columns``), then the sum of ``verdicts.output_facts`` over the
-    test's outputs in run ``:run_id`` (0 for a test without outputs): what
-    the status needs, without reading a row per output and accepted variant.
-
-    The sum is the rule of ``output_facts`` written as nested ``CASE``s (a
-    condition that is NULL is not true: its ``ELSE`` applies), adding the
-    same fields, text compared byte for byte (``exactly``). ``tests/test_queries.py``
+    The rule of ``output_facts`` written as nested ``CASE``s (a condition
+    that is NULL is not true: its ``ELSE`` applies), adding the same fields,
+    text compared byte for byte (``exactly``), over the rows of a query that
+    outer-joins each test to its outputs, then each output to its run's row
+    (``_reported``), and groups them back by test. Cast to a 64-bit integer,
+    which MariaDB would return as a decimal. ``tests/test_queries.py``
     proves it, test by test, equal to what ``verdicts.facts_by_test`` folds
     from the output rows, over generated runs, on SQLite and on MariaDB.
-    One pass over the tests and their outputs, grouped by every test column
-    (which any SQL mode accepts); the sum cast to a 64-bit integer, which
-    MariaDB would return as a decimal.
     """
     ignored = sa.type_coerce(_outputs.ignore, sa.Integer) != 0  # NULL: not true, so counted (not ignored)
     unreported = _files.test_id.is_(None)
@@ -507,10 +505,24 @@ def _status_statement(customized: bool, category: bool, tag: bool, all_columns: 
     reported = sa.case((unreported, field(0)), else_=field(REPORTED) + differs)
     baseless = sa.case((has_baseline, field(0)), else_=field(BASELESS))
     facts = sa.case((sa.or_(_outputs.id.is_(None), ignored), field(0)), else_=field(COUNTS) + reported + baseless)
+    return sa.cast(sa.func.sum(facts), sa.BigInteger)
+
+
+@functools.lru_cache(maxsize=None)
+def _status_statement(customized: bool, category: bool, tag: bool, all_columns: bool) -> sa.Select:
+    """Build, once per shape, the statement of ``load_status_rows``: tests with results, and their outputs' facts.
+
+    The columns of ``TestRow`` (its first ``STATUS_COLUMNS[0]`` unless
+    ``all_columns``), then the sum of ``verdicts.output_facts`` over the
+    test's outputs in run ``:run_id`` (``_summed_facts``): what the status
+    needs, without reading a row per output and accepted variant. One pass
+    over the tests and their outputs, grouped by every test column (which any
+    SQL mode accepts).
+    """
     # The tests' statement, each test beside its outputs and their rows, grouped back into one row per test.
     return (
         _tests_statement(_in_scope(customized, category, tag), one=False, status_only=not all_columns)
-        .add_columns(sa.cast(sa.func.sum(facts), sa.BigInteger))
+        .add_columns(_summed_facts())
         .outerjoin(RegressionTestOutput.__table__, _outputs.regression_id == _tests.id)
         .outerjoin(TestResultFile.__table__, _reported(_tests.id))
         .group_by(*_test_columns(status_only=not all_columns))
@@ -720,17 +732,16 @@ _ALL_RUNS: sa.BindParameter[List[int]] = sa.bindparam('runs', expanding=True)
 _SCOPE_TESTS: sa.BindParameter[List[int]] = sa.bindparam('tests', expanding=True)
 
 
-@functools.lru_cache(maxsize=None)
-def _tests_of_runs_statement(listed: bool, other: bool, one: bool, status_only: bool) -> sa.CompoundSelect:
-    """Build, once per shape, the first statement of ``load_rows_of_runs``: each run's tests in scope, with results.
+def _tests_of_runs_parts(listed: bool, other: bool, one: bool,
+                         status_only: bool) -> List[Tuple[sa.Select, Any]]:
+    """Select each run's tests in scope, with results: a part for each kind of run given, and its run column.
 
     Rows of the run's id, then the columns of ``load_rows``' tests (the same
-    layout), by run, then by test. A part for the customized runs
-    ``:listed_runs``, read from their lists (each listed test once), and one
-    for the other runs ``:other_runs``, each run beside every test, which
-    keeps a test that is active, or has a result (the join's), or that the
-    run reported an output for (looked up by key, per run and test, only for
-    the others). A part without runs is left out.
+    layout). A part for the customized runs ``:listed_runs``, read from
+    their lists (each listed test once), and one for the other runs
+    ``:other_runs``, each run beside every test, which keeps a test that is
+    active, or has a result (the join's), or that the run reported an
+    output for (looked up by key, per run and test, only for the others).
     """
     # The first column labelled, for the order of the union.
     key, *rest = _test_columns(status_only)
@@ -740,15 +751,15 @@ def _tests_of_runs_statement(listed: bool, other: bool, one: bool, status_only: 
     if listed:
         lists = (sa.select(_customized.test_id, _customized.regression_id).distinct()
                  .where(_customized.test_id.in_(_LISTED_RUNS)).subquery('listed'))
-        parts.append(
+        parts.append((
             sa.select(lists.c.test_id.label('run_id'), *columns)
             .select_from(lists.join(RegressionTest.__table__, _tests.id == lists.c.regression_id)
                          .outerjoin(TestResult.__table__, sa.and_(_results.test_id == lists.c.test_id,
                                                                   _results.regression_test_id == _tests.id)))
-            .where(*only_one))
+            .where(*only_one), lists.c.test_id))
     if other:
         run, reported = Test.__table__.alias('scope_run'), TestResultFile.__table__.alias('scope_file')
-        parts.append(
+        parts.append((
             sa.select(run.c.id.label('run_id'), *columns)
             .select_from(run.join(RegressionTest.__table__, sa.true())
                          .outerjoin(TestResult.__table__, sa.and_(_results.test_id == run.c.id,
@@ -757,8 +768,42 @@ def _tests_of_runs_statement(listed: bool, other: bool, one: bool, status_only: 
                 _tests.active == sa.true(), _results.test_id.isnot(None),
                 # The runs again: MariaDB may read the subquery's rows ahead, those of these runs only then.
                 sa.exists().where(reported.c.test_id.in_(_OTHER_RUNS), reported.c.test_id == run.c.id,
-                                  reported.c.regression_test_id == _tests.id))))
+                                  reported.c.regression_test_id == _tests.id))), run.c.id))
+    return parts
+
+
+def _by_run_and_test(parts: Iterable[sa.Select]) -> sa.CompoundSelect:
     return sa.union_all(*parts).order_by(sa.literal_column('run_id'), sa.literal_column('row_key'))
+
+
+@functools.lru_cache(maxsize=None)
+def _tests_of_runs_statement(listed: bool, other: bool, one: bool, status_only: bool) -> sa.CompoundSelect:
+    """Build, once per shape, the first statement of ``load_rows_of_runs``: each run's tests in scope, with results.
+
+    Rows of the run's id, then the columns of ``load_rows``' tests (the same
+    layout), by run, then by test (``_tests_of_runs_parts``; a part without
+    runs is left out).
+    """
+    return _by_run_and_test(part for part, _ in _tests_of_runs_parts(listed, other, one, status_only))
+
+
+@functools.lru_cache(maxsize=None)
+def _status_of_runs_statement(listed: bool, other: bool) -> sa.CompoundSelect:
+    """Build, once per shape, the statement of ``load_status_rows_of_runs``: each run's tests and their facts.
+
+    Rows of the run's id, the first ``STATUS_COLUMNS[0]`` columns of
+    ``TestRow``, then the sum of the test's outputs' facts in that run
+    (``_summed_facts``), by run, then by test: each part of
+    ``_tests_of_runs_parts``, its tests beside their outputs and the run's
+    rows for them, grouped back into one row per run and test, as
+    ``_status_statement`` does for one run.
+    """
+    return _by_run_and_test(
+        part.add_columns(_summed_facts())
+        .outerjoin(RegressionTestOutput.__table__, _outputs.regression_id == _tests.id)
+        .outerjoin(TestResultFile.__table__, _reported(_tests.id, run=run))
+        .group_by(run, *_test_columns(status_only=True))
+        for part, run in _tests_of_runs_parts(listed, other, one=False, status_only=True))
 
 
 @functools.lru_cache(maxsize=None)
@@ -844,6 +889,29 @@ def _outputs_of_run(outputs: List[Sequence[Any]], scope: Set[int],
     return [output if (row := row_of(output[0])) is None or row[1] != output[1]
             else (*output[:4], row[4], row[5], row[6], *output[7:])
             for output in outputs if output[1] in scope]
+
+
+def load_status_rows_of_runs(session: DbSession, runs: Sequence[RunFacts]) -> Dict[int, StatusRows]:
+    """Load what each run's statuses need, for many runs at once (one statement; none for no runs).
+
+    Returns, by run id, for every run given, what ``load_status_rows`` gives
+    for that run alone: its tests in scope (the first ``STATUS_COLUMNS[0]``
+    columns), each with the sum of its outputs' facts, counted by the
+    database (``_status_of_runs_statement``). The runs are those stored: the
+    id of no stored run has no rows.
+    """
+    run_ids = sorted({run.run_id for run in runs})
+    if not run_ids:
+        return {}
+    listed = [run.run_id for run in runs if run.customized]
+    other = [run.run_id for run in runs if not run.customized]
+    rows_of: Dict[int, List[Sequence[Any]]] = {run_id: [] for run_id in run_ids}
+    width = STATUS_COLUMNS[0] + 1
+    for row in _plain_rows(session.connection(), _status_of_runs_statement(bool(listed), bool(other)),
+                           {'listed_runs': listed, 'other_runs': other}):
+        rows_of[row[0]].append(row)
+    return {run_id: StatusRows(tests=[row[1:width] for row in rows], facts={row[1]: row[width] for row in rows})
+            for run_id, rows in rows_of.items()}
 
 
 @functools.lru_cache(maxsize=None)

@@ -30,8 +30,8 @@ from mod_api.schemas import (ComparisonQuerySchema, NoQuerySchema,
                              dump_run_list, dump_run_summary, parse_path,
                              parse_query, run_item, storable_id)
 from mod_api.settings import current as current_settings
-from mod_api.verdicts import (Counts, Status, classify, facts_by_test,
-                              run_state, statuses, tally)
+from mod_api.verdicts import (Counts, Status, classify, run_state, statuses,
+                              tally)
 
 View = TypeVar('View', bound=Callable[..., Any])
 
@@ -100,9 +100,9 @@ def runs() -> Response:
                                  pr_nr=query.get('pr'), started_after=query.get('started_after'),
                                  started_before=query.get('started_before'))
     page, total = queries.load_runs(g.db, filters, query['limit'], query['offset'], query['sort'])
-    rows = queries.load_rows_of_runs(g.db, page, status_only=True)
-    items = [run_item(run, tally(run_state(run.last_status), rows[run.run_id].tests,
-                                 facts_by_test(rows[run.run_id].outputs))) for run in page]
+    rows = queries.load_status_rows_of_runs(g.db, page)
+    items = [run_item(run, tally(run_state(run.last_status), rows[run.run_id].tests, rows[run.run_id].facts))
+             for run in page]
     return list_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
 
 

@@ -161,6 +161,7 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
         paged = queries.records(queries.RunRows(tests_only.tests, page_outputs), page)
     finally:
         sa.event.remove(engine, 'before_cursor_execute', record_statement)
+    of_runs = queries.load_status_rows_of_runs(session, [run])[run_id]  # the run list's statement, over this run
 
     expected = count(verdicts)
     assert (counts.total, counts.crashed) == (expected.total, expected.crashed)
@@ -172,6 +173,8 @@ def test_loaded_rows_decide_as_the_stored_records(factory, made, state, data):
     assert summary_rows.facts == listed_rows.facts == {test[0]: folded.get(test[0], 0) for test in rows.tests}
     assert [tuple(t) for t in listed_rows.tests] == [tuple(t) for t in rows.tests]
     assert [tuple(t) for t in summary_rows.tests] == [tuple(t)[:STATUS_COLUMNS[0]] for t in rows.tests]
+    assert ([tuple(t) for t in of_runs.tests], of_runs.facts) == ([tuple(t) for t in summary_rows.tests],
+                                                                  summary_rows.facts)
     assert loaded == verdicts
     assert list(tests_only.tests) == list(rows.tests) and not tests_only.outputs
     # The page's outputs only, and for its tests in scope the very rows of the whole run's (variants in any order).
@@ -203,26 +206,31 @@ def test_descriptions_give_every_category_once_by_code_point(factory):
 
 
 def test_the_status_statement_is_valid_under_only_full_group_by(factory):
-    """MySQL's default SQL mode, which a platform's server may run: every column a status row groups by is named."""
+    """MySQL's default SQL mode, which a platform's server may run: every column a status row groups by is named.
+
+    The run list's statement too, for a customized run and for another.
+    """
     made = [RegressionTestRecord(regression_id=1, result=Result(exit_code=0, expected_rc=0, runtime=5),
                                  outputs=(Output(output_id=1, correct='a'), Output(output_id=2, correct='b')),
                                  files=(ResultFile(output_id=1, expected='a', got='c'),)),
             RegressionTestRecord(regression_id=2, result=Result(exit_code=0, expected_rc=0))]
-    run_id = store(factory, made, RunState.completed, {1: True, 2: True}, None, null_variants=False)
     session = factory.session
-    run = queries.load_run(session, run_id)
-    assert run is not None
-    if ON_MARIADB:  # on this connection only, and as it was afterwards
-        mode = session.execute(sa.text('SELECT @@SESSION.sql_mode')).scalar_one()
-        session.execute(sa.text("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ONLY_FULL_GROUP_BY')"))
-    try:
-        for all_columns in (False, True):
-            rows = queries.load_status_rows(session, run, all_columns=all_columns)
-            assert [(rid, status) for rid, status, _ in statuses(RunState.completed, rows.tests, rows.facts)] == [
-                (1, Status.fail), (2, Status.passed)]
-    finally:
-        if ON_MARIADB:
-            session.execute(sa.text('SET SESSION sql_mode = :mode'), {'mode': mode})
+    for listed in (None, [1, 2]):
+        run_id = store(factory, made, RunState.completed, {1: True, 2: True}, listed, null_variants=False)
+        run = queries.load_run(session, run_id)
+        assert run is not None and run.customized is (listed is not None)
+        if ON_MARIADB:  # on this connection only, and as it was afterwards
+            mode = session.execute(sa.text('SELECT @@SESSION.sql_mode')).scalar_one()
+            session.execute(sa.text("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ONLY_FULL_GROUP_BY')"))
+        try:
+            loaded = [queries.load_status_rows(session, run, all_columns=all_columns) for all_columns in (False, True)]
+            loaded.append(queries.load_status_rows_of_runs(session, [run])[run_id])
+            for rows in loaded:
+                assert [(rid, status) for rid, status, _ in statuses(RunState.completed, rows.tests, rows.facts)] == [
+                    (1, Status.fail), (2, Status.passed)]
+        finally:
+            if ON_MARIADB:
+                session.execute(sa.text('SET SESSION sql_mode = :mode'), {'mode': mode})
 
 
 def test_the_summed_facts_stay_exact_for_a_test_with_many_outputs(factory):

@@ -1,7 +1,8 @@
 """The queries over many runs: the same rows as run by run, in a fixed number of statements.
 
 ``load_rows_of_runs`` must give each run exactly what ``load_rows`` gives for
-it alone, over a mix of runs that exercises every rule of the scope
+it alone (and ``load_status_rows_of_runs`` what ``load_status_rows`` does),
+over a mix of runs that exercises every rule of the scope
 (customized, deactivated tests with results, reported outputs without a
 result, stray rows) and of the states (canceled, unfinished, queued), with
 ignored outputs and accepted variants; ``load_finished_runs`` and
@@ -163,6 +164,44 @@ def test_no_runs_no_statement_and_no_test_one_statement(app, factory, statements
             loaded = queries.load_rows_of_runs(session, facts, regression_id=10 ** 6)
         assert len(seen) == 1
         assert all(rows.tests == [] and rows.outputs == [] for rows in loaded.values())
+
+
+# --- load_status_rows_of_runs: what the run list counts ------------------------------------------------------------
+
+def status_rows(rows: queries.StatusRows) -> Tuple[List[Tuple[Any, ...]], Dict[int, int]]:
+    return [tuple(row) for row in rows.tests], dict(rows.facts)
+
+
+@pytest.mark.parametrize('which', ['all', 'customized only', 'not customized'])
+def test_each_run_has_the_status_rows_load_status_rows_gives_it_alone(app, factory, statements, which):
+    run_ids, tests = mixed_runs(factory)
+    with app.app_context():
+        session = db.session
+        facts = [fact for fact in facts_of(session, list(run_ids.values()))
+                 if which == 'all' or fact.customized is (which == 'customized only')]
+        assert facts
+        with statements() as seen:
+            loaded = queries.load_status_rows_of_runs(session, facts)
+        assert len(seen) == 1
+        assert sorted(loaded) == sorted(fact.run_id for fact in facts)
+        for fact in facts:
+            alone = queries.load_status_rows(session, fact)
+            assert status_rows(loaded[fact.run_id]) == status_rows(alone), fact.run_id
+            # And so the Python fold of the run's output rows, test by test.
+            folded = facts_by_test(queries.load_rows(session, fact).outputs)
+            assert loaded[fact.run_id].facts == {test[0]: folded.get(test[0], 0) for test in alone.tests}
+    if which == 'all':  # the mix gives the runs different counts, not one repeated
+        counted = {run_id: tally(run_state(fact.last_status), loaded[run_id].tests, loaded[run_id].facts)
+                   for fact in facts for run_id in [fact.run_id]}
+        assert len({(c.total, tuple(sorted(c.by_status.items())), c.crashed) for c in counted.values()}) >= 5
+
+
+def test_no_runs_no_status_statement(app, factory, statements):
+    mixed_runs(factory)
+    with app.app_context():
+        with statements() as seen:
+            assert queries.load_status_rows_of_runs(db.session, []) == {}
+        assert seen == []
 
 
 # --- load_finished_runs -------------------------------------------------------------------------------------------
