@@ -56,6 +56,12 @@ def api_path() -> str:
     return str(url_for('mod_api.runs')[:-len('/runs')])
 
 
+def index_links() -> Dict[str, str]:
+    """Return the links of the API's index: itself, the OpenAPI document, the docs page (absolute URLs)."""
+    root = api_root()
+    return {'self': f'{root}/', 'openapi': f'{root}/openapi.json', 'docs': f'{root}/docs'}
+
+
 def platform_url() -> str:
     """Return the address of the platform's pages, without a trailing slash."""
     return current_settings().platform_url or request.url_root.rstrip('/')

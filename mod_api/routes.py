@@ -256,9 +256,7 @@ def api_index() -> Response:
             raise NotFound()  # ``prefix//``, which the router takes for the index: a path it would fix is a 404
         parse_query(NoQuerySchema, request.args)
         document = _document()
-        root = links_of.api_root()
-        payload = dump_api_index(document['info']['title'], document['info']['version'],
-                                 {'self': f'{root}/', 'openapi': f'{root}/openapi.json', 'docs': f'{root}/docs'},
+        payload = dump_api_index(document['info']['title'], document['info']['version'], links_of.index_links(),
                                  openapi.resources(document))
         return conditional_json(payload, finished=False)
     return limited(answer, account_if_any())
