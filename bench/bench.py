@@ -25,7 +25,7 @@ the same size). A size stops early after ``--seconds`` of rounds, so that a run 
 within a few minutes. It asserts only that the limit counts as the summary
 does: tests check the rest.
 
-    .venv/bin/python bench/bench.py [--sizes 100 1000 10000] [--requests 30] [--seconds 40] [--database-uri URI]
+    .venv/bin/python bench/bench.py [--sizes 100 1000 10000] [--requests 30] [--seconds 80] [--database-uri URI]
 """
 
 from __future__ import annotations
@@ -324,10 +324,11 @@ def bench_size(app: Any, size: int, rounds: int, seconds: float, first_detail: O
         limit_peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
         tracemalloc.stop()
         # Interleaved rounds: the limit, then each endpoint once, each timed right after an untimed call of its
-        # own, so that what the call before left behind (memory freed for reuse, or handed back to the system)
-        # neither slows nor speeds it: untimed, the limit at 10,000 tests took 52 or 112 ms by which request came
-        # before it. One result's detail, compared across sizes rather than with the limit, gets rounds of its
-        # own: between the large requests it would be timed in whatever state they leave the machine.
+        # own: every measurement is of a call repeated at once (its memory and the database's pages warm), not of
+        # whatever state the different call before left behind (memory freed for reuse, or handed back to the
+        # system). Timed straight after the request before it, the limit at 10,000 tests took 52 or 112 ms by
+        # which request that was. One result's detail, compared across sizes rather than with the limit, gets
+        # rounds of its own: between the large requests it would be timed in whatever state they leave the machine.
         timings: Dict[str, List[float]] = collections.defaultdict(list)
         started = time.perf_counter()
         for done in range(rounds):
@@ -369,7 +370,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[100, 1000, 10000])
     parser.add_argument('--requests', type=int, default=30, help='rounds per size (at least 5)')
-    parser.add_argument('--seconds', type=float, default=40, help='stop a size\'s rounds after this long')
+    parser.add_argument('--seconds', type=float, default=80, help='stop a size\'s rounds after this long')
     parser.add_argument('--database-uri', default=None, help='default: a fresh SQLite file per size')
     args = parser.parse_args()
     print(f'{"tests":>6}  {"endpoint":<26}  {"statements":>10}  {"median ms":>9}  {"p95 ms":>8}  {"peak MiB":>8}  '

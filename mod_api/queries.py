@@ -22,7 +22,7 @@ The statements per request:
 A whole run's rows are many (two outputs per test, a 10,000-test run has
 30,000 rows): the statements are built once per shape, with bound
 parameters, on the tables rather than the ORM's entities, and their rows are
-read as the driver's tuples; for a whole run's statuses the database counts
+read as the driver's tuples; for a whole run's statuses the database sums
 each test's outputs' facts, one row per test. Whether a test is in the run's
 scope is looked up per test by key, so that a statement about one test costs
 the same in any run.
@@ -485,7 +485,8 @@ def _summed_facts() -> sa.ColumnElement[int]:
     (``_reported``), and groups them back by test. Cast to a 64-bit integer,
     which MariaDB would return as a decimal. ``tests/test_queries.py``
     proves it, test by test, equal to what ``verdicts.facts_by_test`` folds
-    from the output rows, over generated runs, on SQLite and on MariaDB.
+    from the output rows, over generated runs, on SQLite and on MariaDB
+    (``tests/test_queries_over_runs.py``, over many runs at once).
     """
     ignored = sa.type_coerce(_outputs.ignore, sa.Integer) != 0  # NULL: not true, so counted (not ignored)
     unreported = _files.test_id.is_(None)
@@ -545,12 +546,12 @@ class RunRows:
 
 @dataclass(frozen=True)
 class StatusRows:
-    """A run's regression tests, and what their statuses need of their outputs, as the database counted it.
+    """A run's regression tests, and what their statuses need of their outputs, as the database summed it.
 
     ``tests`` in ``verdicts.TestRow``'s layout, in id order (its first
     ``STATUS_COLUMNS[0]`` columns only, unless loaded with ``all_columns``);
     ``facts``: each test's sum of ``verdicts.output_facts`` over its outputs,
-    by regression id (0 for a test without outputs), for
+    by regression id (0 for a test without outputs that count), for
     ``verdicts.statuses`` and ``verdicts.tally``.
     """
 
@@ -896,7 +897,7 @@ def load_status_rows_of_runs(session: DbSession, runs: Sequence[RunFacts]) -> Di
 
     Returns, by run id, for every run given, what ``load_status_rows`` gives
     for that run alone: its tests in scope (the first ``STATUS_COLUMNS[0]``
-    columns), each with the sum of its outputs' facts, counted by the
+    columns), each with the sum of its outputs' facts, summed by the
     database (``_status_of_runs_statement``). The runs are those stored: the
     id of no stored run has no rows.
     """

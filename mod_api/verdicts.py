@@ -25,8 +25,8 @@ test and matches no regular expression. Only the wording of a message, and
 the hashes an output verdict shows, depend on more than those facts.
 
 Those plain rows give each test's facts either from its output rows
-(``facts_by_test``) or summed by the database (``queries.load_status_rows``):
-the one place where a rule is written twice, ``output_facts`` as SQL, so that
+(``facts_by_test``) or summed by the database (``queries.load_status_rows``
+and ``load_status_rows_of_runs``): the one place where a rule is written twice, ``output_facts`` as SQL, so that
 a summary reads one row per test instead of one per output and variant.
 ``tests/test_queries.py`` proves the two equal over generated runs, on SQLite
 and on MariaDB.
@@ -171,7 +171,8 @@ def run_state(last_status: Optional[str]) -> RunState:
 
 # What the table needs to know of a test's outputs is counted in one integer, a field of 15 bits for each fact,
 # so that a test's facts are the sum of its outputs' facts: exact up to 32,767 outputs per test (the platform's have
-# a few), and below 2 ** 63, so that a database sums them in a signed 64-bit integer (``queries.load_status_rows``).
+# a few), and below 2 ** 63, so that a database sums them in a signed 64-bit integer (``queries.load_status_rows``,
+# ``queries.load_status_rows_of_runs``).
 FIELD_BITS = 15
 COUNTS, REPORTED, DIFFERS, BASELESS = 1, 1 << FIELD_BITS, 1 << 2 * FIELD_BITS, 1 << 3 * FIELD_BITS
 _FIELD = (1 << FIELD_BITS) - 1

@@ -2,14 +2,16 @@
 
 Runs generated as in ``test_verdicts_properties`` are stored, then read back
 the ways the endpoints read them: the summary's tests and their outputs'
-facts as the database counts them (``load_status_rows``), the results list's
+facts as the database sums them (``load_status_rows``, and over many runs
+``load_status_rows_of_runs``), the results list's
 rows and the records made of them, a page's outputs, and the detail's lookup
 of one test by key. Each must decide exactly as ``classify`` does on the
 generated records, over the run's scope (customized or not, active, inactive
 and NULL tests), on SQLite and on MariaDB: hashes that differ only in case or
 by a trailing space stay different, as the database stores them. The facts
-the database counts (``output_facts`` written in SQL) must be, test by test,
-those ``verdicts.facts_by_test`` folds from the output rows.
+the database sums (``output_facts`` written in SQL) must be, test by test,
+those ``verdicts.facts_by_test`` folds from the output rows, for a test with
+hundreds of outputs too.
 """
 
 from __future__ import annotations

@@ -172,9 +172,24 @@ def status_rows(rows: queries.StatusRows) -> Tuple[List[Tuple[Any, ...]], Dict[i
     return [tuple(row) for row in rows.tests], dict(rows.facts)
 
 
+def more_customized_runs(factory: Factory, tests: Dict[str, int]) -> Dict[str, int]:
+    """Store two more customized runs listing the same tests, with other results and rows than the mix's."""
+    first, second = (factory.session.get(RegressionTest, tests[name]) for name in ('first', 'second'))
+    assert first is not None and second is not None
+    differs = factory.run(customized=[first, second])
+    factory.reported(differs, first, factory.outputs(first)[0], got=sha('differs here'))
+    factory.result(differs, first)
+    factory.result(differs, second, exit_code=-11)
+    crashed_early = factory.run(customized=[second])
+    factory.result(crashed_early, second, exit_code=1)
+    factory.commit()
+    return {'customized, differs': differs.id, 'customized, crashed': crashed_early.id}
+
+
 @pytest.mark.parametrize('which', ['all', 'customized only', 'not customized'])
 def test_each_run_has_the_status_rows_load_status_rows_gives_it_alone(app, factory, statements, which):
     run_ids, tests = mixed_runs(factory)
+    run_ids.update(more_customized_runs(factory, tests))
     with app.app_context():
         session = db.session
         facts = [fact for fact in facts_of(session, list(run_ids.values()))
@@ -194,6 +209,11 @@ def test_each_run_has_the_status_rows_load_status_rows_gives_it_alone(app, facto
         counted = {run_id: tally(run_state(fact.last_status), loaded[run_id].tests, loaded[run_id].facts)
                    for fact in facts for run_id in [fact.run_id]}
         assert len({(c.total, tuple(sorted(c.by_status.items())), c.crashed) for c in counted.values()}) >= 5
+    if which == 'customized only':  # three customized runs, over tests they share, with different counts
+        assert len(facts) == 3
+        assert len({(c.total, tuple(sorted(c.by_status.items())), c.crashed) for c in (
+            tally(run_state(fact.last_status), loaded[fact.run_id].tests, loaded[fact.run_id].facts)
+            for fact in facts)}) == 3
 
 
 def test_no_runs_no_status_statement(app, factory, statements):
