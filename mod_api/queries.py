@@ -520,13 +520,22 @@ def _status_statement(customized: bool, category: bool, tag: bool, all_columns: 
     over the tests and their outputs, grouped by every test column (which any
     SQL mode accepts).
     """
-    # The tests' statement, each test beside its outputs and their rows, grouped back into one row per test.
+    return _summing_facts(
+        _tests_statement(_in_scope(customized, category, tag), one=False, status_only=not all_columns), _RUN,
+        _test_columns(status_only=not all_columns))
+
+
+def _summing_facts(tests: sa.Select, run: Any, grouped: Iterable[Any]) -> sa.Select:
+    """Add the sum of each test's outputs' facts in ``run`` (``_summed_facts``) to a select of tests.
+
+    Each test beside its outputs and the run's rows for them, grouped back
+    into one row per test by the ``grouped`` columns.
+    """
     return (
-        _tests_statement(_in_scope(customized, category, tag), one=False, status_only=not all_columns)
-        .add_columns(_summed_facts())
+        tests.add_columns(_summed_facts())
         .outerjoin(RegressionTestOutput.__table__, _outputs.regression_id == _tests.id)
-        .outerjoin(TestResultFile.__table__, _reported(_tests.id))
-        .group_by(*_test_columns(status_only=not all_columns))
+        .outerjoin(TestResultFile.__table__, _reported(_tests.id, run=run))
+        .group_by(*grouped)
     )
 
 
@@ -630,8 +639,13 @@ def load_status_rows(session: DbSession, run: RunFacts, filters: ResultFilters =
     parameters = _parameters(run, filters)
     rows = _plain_rows(session.connection(), _status_statement(
         run.customized, filters.category is not None, filters.tag is not None, all_columns), parameters)
-    width = len(_test_columns(status_only=not all_columns))
-    return StatusRows(tests=[row[:width] for row in rows], facts={row[0]: row[width] for row in rows})
+    return _status_rows(rows, first=0, width=len(_test_columns(status_only=not all_columns)))
+
+
+def _status_rows(rows: Sequence[Sequence[Any]], first: int, width: int) -> StatusRows:
+    """Split rows of a status statement: the test's ``width`` columns from ``first`` on, then its facts."""
+    return StatusRows(tests=[row[first:first + width] for row in rows],
+                      facts={row[first]: row[first + width] for row in rows})
 
 
 _PAGE_TESTS: sa.BindParameter[List[int]] = sa.bindparam('page', expanding=True)
@@ -799,12 +813,8 @@ def _status_of_runs_statement(listed: bool, other: bool) -> sa.CompoundSelect:
     rows for them, grouped back into one row per run and test, as
     ``_status_statement`` does for one run.
     """
-    return _by_run_and_test(
-        part.add_columns(_summed_facts())
-        .outerjoin(RegressionTestOutput.__table__, _outputs.regression_id == _tests.id)
-        .outerjoin(TestResultFile.__table__, _reported(_tests.id, run=run))
-        .group_by(run, *_test_columns(status_only=True))
-        for part, run in _tests_of_runs_parts(listed, other, one=False, status_only=True))
+    return _by_run_and_test(_summing_facts(part, run, (run, *_test_columns(status_only=True)))
+                            for part, run in _tests_of_runs_parts(listed, other, one=False, status_only=True))
 
 
 @functools.lru_cache(maxsize=None)
@@ -907,12 +917,10 @@ def load_status_rows_of_runs(session: DbSession, runs: Sequence[RunFacts]) -> Di
     listed = [run.run_id for run in runs if run.customized]
     other = [run.run_id for run in runs if not run.customized]
     rows_of: Dict[int, List[Sequence[Any]]] = {run_id: [] for run_id in run_ids}
-    width = STATUS_COLUMNS[0] + 1
     for row in _plain_rows(session.connection(), _status_of_runs_statement(bool(listed), bool(other)),
                            {'listed_runs': listed, 'other_runs': other}):
         rows_of[row[0]].append(row)
-    return {run_id: StatusRows(tests=[row[1:width] for row in rows], facts={row[1]: row[width] for row in rows})
-            for run_id, rows in rows_of.items()}
+    return {run_id: _status_rows(rows, first=1, width=STATUS_COLUMNS[0]) for run_id, rows in rows_of.items()}
 
 
 @functools.lru_cache(maxsize=None)

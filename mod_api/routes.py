@@ -57,10 +57,13 @@ def _finished(run: queries.RunFacts) -> bool:
     return run_state(run.last_status).finished
 
 
-def _counts(run: queries.RunFacts) -> Counts:
-    """Count the run's statuses, from its tests and their outputs' facts as the database counts them."""
-    rows = queries.load_status_rows(g.db, run)
+def _tally(run: queries.RunFacts, rows: queries.StatusRows) -> Counts:
     return tally(run_state(run.last_status), rows.tests, rows.facts)
+
+
+def _counts(run: queries.RunFacts) -> Counts:
+    """Count the run's statuses, from its tests and their outputs' facts as the database sums them."""
+    return _tally(run, queries.load_status_rows(g.db, run))
 
 
 def list_json(payload: Dict[str, Any], finished: bool) -> Response:
@@ -101,8 +104,7 @@ def runs() -> Response:
                                  started_before=query.get('started_before'))
     page, total = queries.load_runs(g.db, filters, query['limit'], query['offset'], query['sort'])
     rows = queries.load_status_rows_of_runs(g.db, page)
-    items = [run_item(run, tally(run_state(run.last_status), rows[run.run_id].tests, rows[run.run_id].facts))
-             for run in page]
+    items = [run_item(run, _tally(run, rows[run.run_id])) for run in page]
     return list_json(dump_run_list(items, query['limit'], query['offset'], total), finished=False)
 
 
@@ -139,7 +141,7 @@ def regression_results(run_id: str) -> Response:
     state = run_state(run.last_status)
     filters = queries.ResultFilters(category=query.get('category'), tag=query.get('tag'))
     # A status filter needs every test's status (to count the matches): the facts of every test's outputs, as the
-    # database counts them; otherwise the tests alone say which are on the page. Either way only the page's outputs
+    # database sums them; otherwise the tests alone say which are on the page. Either way only the page's outputs
     # are read, for full verdicts of the page only.
     if 'status' in query:
         status_rows = queries.load_status_rows(g.db, run, filters, all_columns=True)

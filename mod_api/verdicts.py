@@ -26,10 +26,10 @@ the hashes an output verdict shows, depend on more than those facts.
 
 Those plain rows give each test's facts either from its output rows
 (``facts_by_test``) or summed by the database (``queries.load_status_rows``
-and ``load_status_rows_of_runs``): the one place where a rule is written twice, ``output_facts`` as SQL, so that
-a summary reads one row per test instead of one per output and variant.
-``tests/test_queries.py`` proves the two equal over generated runs, on SQLite
-and on MariaDB.
+and ``load_status_rows_of_runs``): the one place where a rule is written
+twice, ``output_facts`` as SQL, so that a summary reads one row per test
+instead of one per output and variant. ``tests/test_queries.py`` proves the
+two equal over generated runs, on SQLite and on MariaDB.
 """
 
 from __future__ import annotations
