@@ -706,27 +706,28 @@ def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> Li
         wanted = set(regression_ids)
         tests = [row for row in tests if row[0] in wanted]
         outputs = [row for row in outputs if row[1] in wanted]
+    # Positional: a page makes a few hundred of these, and keywords would double the time each takes.
     outputs_of: Dict[int, List[Output]] = defaultdict(list)
     files_of: Dict[int, List[ResultFile]] = defaultdict(list)
     for output_id, group in itertools.groupby(outputs, operator.itemgetter(0)):
         rows_of_output = list(group)
         _, regression_id, correct, ignore, row_of, expected, got, _, extension, filename = rows_of_output[0]
+        # Output(output_id, correct, extension, ignore, variants, filename)
         outputs_of[regression_id].append(Output(
-            output_id=output_id, correct=correct, extension=extension or '',
-            ignore=None if ignore is None else bool(ignore),
-            variants=tuple(row[7] for row in rows_of_output if row[7] is not None), filename=filename))
+            output_id, correct, extension or '', None if ignore is None else bool(ignore),
+            tuple([row[7] for row in rows_of_output if row[7] is not None]), filename))
         if row_of is not None:
             # expected is never NULL in the platform's schema: passed on as it is, as the status saw it.
-            files_of[regression_id].append(ResultFile(output_id=output_id, expected=cast(str, expected), got=got))
+            files_of[regression_id].append(ResultFile(output_id, cast(str, expected), got))
+    no_outputs: Tuple[Output, ...] = ()
+    no_files: Tuple[ResultFile, ...] = ()
+    # RegressionTestRecord(regression_id, expected_rc, result, outputs, files); Result(exit_code, expected_rc, runtime)
     return [
         RegressionTestRecord(
-            regression_id=regression_id,
-            expected_rc=expected_rc,
-            result=(Result(exit_code=exit_code, expected_rc=result_expected_rc, runtime=runtime)
-                    if result_of is not None else None),
-            outputs=tuple(outputs_of.get(regression_id, ())),
-            files=tuple(files_of.get(regression_id, ())),
-        )
+            regression_id, expected_rc,
+            Result(exit_code, result_expected_rc, runtime) if result_of is not None else None,
+            tuple(outputs_of[regression_id]) if regression_id in outputs_of else no_outputs,
+            tuple(files_of[regression_id]) if regression_id in files_of else no_files)
         for regression_id, result_of, exit_code, result_expected_rc, expected_rc, runtime in tests
     ]
 
@@ -962,20 +963,22 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
     if not ids:
         return {}
     rows = _plain_rows(session.connection(), _descriptions_statement(), {'ids': ids})
-    tests: Dict[int, Sequence[Any]] = {}
-    names: Dict[Tuple[int, str], List[str]] = defaultdict(list)
-    for row in rows:
-        if row[3] == 'test':
-            tests[row[0]] = row
-        elif row[4] is not None:
-            names[(row[0], row[3])].append(row[4])
+    tests: Dict[int, Tuple[int, Optional[str]]] = {}
+    names: Dict[str, Dict[int, List[str]]] = {'category': defaultdict(list), 'tag': defaultdict(list)}
+    for rid, sample_id, command, kind, name in rows:
+        if kind == 'test':
+            tests[rid] = (sample_id, command)
+        elif name is not None:
+            names[kind][rid].append(name)
+    category_names, tag_names = names['category'], names['tag']
     described = {}
-    for rid, row in tests.items():
+    for rid, (sample_id, command) in tests.items():
         # A link stored twice names its category once (the link table has no primary key).
-        categories = tuple(sorted(set(names[(rid, 'category')])))
-        described[rid] = Description(regression_id=rid, sample_id=row[1], command=row[2] or '',
-                                     category=categories[0] if categories else None,
-                                     tags=tuple(sorted(names[(rid, 'tag')])), categories=categories)
+        categories = tuple(sorted(set(category_names[rid]))) if rid in category_names else ()
+        tags = tuple(sorted(tag_names[rid])) if rid in tag_names else ()
+        # Description(regression_id, sample_id, command, category, tags, categories)
+        described[rid] = Description(rid, sample_id, command or '', categories[0] if categories else None, tags,
+                                     categories)
     return described
 
 

@@ -269,12 +269,12 @@ def output_status(output: Output, row: Optional[ResultFile]) -> OutputStatus:
 
 
 def _output_status(facts: int) -> OutputStatus:
-    _, reported, differs, baseless = unpack(facts)
-    if baseless:
+    """Return the status of one output that counts, from its ``output_facts`` (each field 0 or 1: a bit to test)."""
+    if facts & BASELESS:
         return OutputStatus.missing_expected
-    if not reported:
+    if not facts & REPORTED:
         return OutputStatus.missing_output
-    if differs:
+    if facts & DIFFERS:
         return OutputStatus.diff_mismatch
     return OutputStatus.match
 
@@ -293,13 +293,9 @@ def _output_verdict(output: Output, row: Optional[ResultFile], facts: int) -> Ou
     else:
         expected = row.expected
         actual = row.expected if row.got is None else row.got
-    return OutputVerdict(
-        output_id=output.output_id,
-        status=_output_status(facts),
-        expected_hash=_sha256_or_none(expected),
-        actual_hash=_sha256_or_none(actual),
-        filename=output.filename,
-    )
+    # OutputVerdict(output_id, status, expected_hash, actual_hash, filename), positionally: a page makes hundreds.
+    return OutputVerdict(output.output_id, _output_status(facts), _sha256_or_none(expected), _sha256_or_none(actual),
+                         output.filename)
 
 
 def _plural(count: int, noun: str) -> str:
