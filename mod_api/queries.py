@@ -926,23 +926,23 @@ def load_status_rows_of_runs(session: DbSession, runs: Sequence[RunFacts]) -> Di
 
 @functools.lru_cache(maxsize=None)
 def _descriptions_statement() -> sa.CompoundSelect:
-    """Build, once, the statement of ``load_descriptions``: tests ``:ids``, then their categories and tags.
+    """Build, once, the statement of ``load_descriptions``: tests ``:ids`` with their categories, then their tags.
 
-    Rows of (regression id, sample id, command, kind, name), kind ``test`` with no name, or
-    ``category``/``tag`` with no sample or command.
+    Rows of (regression id, sample id, command, kind, name): kind
+    ``category``, a row per link of the test (one with no name when it has
+    none, or when its category is gone), or ``tag``, with no sample or
+    command.
     """
     ids: sa.BindParameter[int] = sa.bindparam('ids', expanding=True)
     link, tagging, tag, category = (regressionTestLinkTable.c, sample_tag_association.c, Tag.__table__.c,
                                     Category.__table__.c)
     none = sa.null()
     return sa.union_all(
-        sa.select(_tests.id, _tests.sample_id, _tests.command, sa.literal('test').label('kind'),
-                  sa.cast(none, sa.String).label('name'))
+        sa.select(_tests.id, _tests.sample_id, _tests.command, sa.literal('category').label('kind'), category.name)
+        .select_from(RegressionTest.__table__)
+        .outerjoin(regressionTestLinkTable, link.regression_id == _tests.id)
+        .outerjoin(Category.__table__, category.id == link.category_id)
         .where(_tests.id.in_(ids)),
-        sa.select(link.regression_id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text), sa.literal('category'),
-                  category.name)
-        .select_from(regressionTestLinkTable).join(Category.__table__, category.id == link.category_id)
-        .where(link.regression_id.in_(ids)),
         sa.select(_tests.id, sa.cast(none, sa.Integer), sa.cast(none, sa.Text), sa.literal('tag'), tag.name)
         .select_from(RegressionTest.__table__)
         .join(sample_tag_association, tagging.sample_id == _tests.sample_id)
@@ -964,13 +964,13 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
         return {}
     rows = _plain_rows(session.connection(), _descriptions_statement(), {'ids': ids})
     tests: Dict[int, Tuple[int, Optional[str]]] = {}
-    names: Dict[str, Dict[int, List[str]]] = {'category': defaultdict(list), 'tag': defaultdict(list)}
+    category_names: Dict[int, List[str]] = defaultdict(list)
+    tag_names: Dict[int, List[str]] = defaultdict(list)
     for rid, sample_id, command, kind, name in rows:
-        if kind == 'test':
+        if kind == 'category':
             tests[rid] = (sample_id, command)
-        elif name is not None:
-            names[kind][rid].append(name)
-    category_names, tag_names = names['category'], names['tag']
+        if name is not None:
+            (category_names if kind == 'category' else tag_names)[rid].append(name)
     described = {}
     for rid, (sample_id, command) in tests.items():
         # A link stored twice names its category once (the link table has no primary key).
