@@ -207,6 +207,17 @@ def test_descriptions_give_every_category_once_by_code_point(factory):
     assert (described[bare.id].categories, described[bare.id].category) == ((), None)
 
 
+def test_descriptions_keep_each_tests_sample_and_command_beside_its_tags(factory):
+    """Tag rows carry no sample or command: a test's own row gives them, with or without categories."""
+    tagged = factory.regression_test(tags=('zeta', 'Alpha'), command='-out=srt')
+    both = factory.regression_test(categories=('DVB',), tags=('x',), command='-out=ttxt')
+    factory.commit()
+
+    described = queries.load_descriptions(factory.session, [tagged.id, both.id])
+    assert described[tagged.id] == queries.Description(tagged.id, tagged.sample_id, '-out=srt', None, ('Alpha', 'zeta'))
+    assert described[both.id] == queries.Description(both.id, both.sample_id, '-out=ttxt', 'DVB', ('x',), ('DVB',))
+
+
 def test_the_status_statement_is_valid_under_only_full_group_by(factory):
     """MySQL's default SQL mode, which a platform's server may run: every column a status row groups by is named.
 
