@@ -928,10 +928,11 @@ def load_status_rows_of_runs(session: DbSession, runs: Sequence[RunFacts]) -> Di
 def _descriptions_statement() -> sa.CompoundSelect:
     """Build, once, the statement of ``load_descriptions``: tests ``:ids`` with their categories, then their tags.
 
-    Rows of (regression id, sample id, command, kind, name): kind
-    ``category``, a row per link of the test (one with no name when it has
-    none, or when its category is gone), or ``tag``, with no sample or
-    command.
+    Rows of (regression id, sample id, command, kind, name). Kind
+    ``category``: a row per link of the test, or one when it has none, with
+    the category's name (None without a link, or when the link's category
+    is gone or has no name). Kind ``tag``: a row per tag of the test's
+    sample, with no sample or command.
     """
     ids: sa.BindParameter[int] = sa.bindparam('ids', expanding=True)
     link, tagging, tag, category = (regressionTestLinkTable.c, sample_tag_association.c, Tag.__table__.c,
