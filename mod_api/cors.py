@@ -2,9 +2,13 @@
 
 Built on flask-cors, for the API's URLs only. Allowed origins come from
 ``API_CORS_ORIGINS`` (none by default: no CORS headers at all). A preflight
-needs no token; the headers a frontend needs (``ETag``, ``Link`` to a list's
-other pages, ``Retry-After``, the rate-limit headers, the ``WWW-Authenticate``
-challenge, ``X-Request-Id``) are exposed.
+needs no token. A frontend may send the token, the validators
+(``If-None-Match``, ``If-Match``) and a byte range (``Range``, ``If-Range``:
+``bytes=-20000`` is no range a browser sends without asking); the headers it
+needs are exposed (``ETag``, ``Link`` to a list's other pages,
+``Retry-After``, the rate-limit headers, the ``WWW-Authenticate`` challenge,
+``X-Request-Id``, and a file's ``Content-Range``, ``Accept-Ranges`` and
+``Content-Disposition``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from flask_cors import CORS
 from mod_api.blueprint import mod_api
 from mod_api.settings import Settings
 
+ALLOWED_HEADERS = ['Authorization', 'If-None-Match', 'If-Match', 'Range', 'If-Range']
 EXPOSED_HEADERS = ['ETag', 'Link', 'Retry-After', 'WWW-Authenticate', 'X-RateLimit-Limit', 'X-RateLimit-Remaining',
-                   'X-RateLimit-Reset', 'X-Request-Id']
+                   'X-RateLimit-Reset', 'X-Request-Id', 'Content-Range', 'Accept-Ranges', 'Content-Disposition']
 
 
 def _vary_on_origin(response: Response) -> Response:
@@ -37,7 +42,7 @@ def init_app(app: Any, settings: Settings, url_prefix: str) -> None:
     CORS(app, resources={rf'{re.escape(url_prefix)}(/.*)?\Z': {
         'origins': list(settings.cors_origins),
         'methods': ['GET', 'HEAD', 'OPTIONS'],
-        'allow_headers': ['Authorization', 'If-None-Match'],
+        'allow_headers': ALLOWED_HEADERS,
         'expose_headers': EXPOSED_HEADERS,
         'max_age': 600,
     }})

@@ -337,7 +337,7 @@ _FILE_HEADERS = {
 }
 _CONTENT_RANGE = {'Content-Range': {'description': 'bytes FIRST-LAST/LENGTH of the part sent.',
                                     'schema': {'type': 'string'}, 'required': True}}
-_ERRORS_OF_A_PATH = ('400', '401', '403', '404', '405', '429', '500', '503')
+_ERRORS_OF_A_PATH = ('400', '401', '403', '404', '405', '412', '429', '500', '503')
 
 
 def _output_operation(summary: str, description: str, path_ids: Tuple[str, ...], ok: Dict[str, Any],
@@ -365,7 +365,9 @@ def _file_answers(what: str, cache: str) -> Tuple[Dict[str, Any], Dict[str, Any]
     headers['Cache-Control'] = {**headers['Cache-Control'], 'description': cache}
     not_satisfiable = _error('404')
     not_satisfiable = {**not_satisfiable, 'description': 'The Range asks for no byte of the file '
-                                                         '(code range_not_satisfiable; details.size_bytes).',
+                                                         '(code range_not_satisfiable; details.size_bytes). A Range '
+                                                         'of another unit, of several ranges, or invalid, is '
+                                                         'ignored: the whole file is sent.',
                        'headers': {**not_satisfiable['headers'], 'Content-Range': {
                            'description': 'bytes */LENGTH', 'schema': {'type': 'string'}, 'required': True}}}
     return ({'description': what, 'headers': headers, 'content': _FILE_CONTENT},

@@ -11,20 +11,21 @@ streamed, never read whole; the diff reads a file only up to
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple, cast
 
 from flask import Response, g, request
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
 from werkzeug.wsgi import wrap_file
 
 from mod_api import links, queries
 from mod_api.auth import RUNS_READ, token_required
 from mod_api.diffs import LineDiff, Text, line_diff, read_text, unified_diff
 from mod_api.errors import ApiError, not_found
-from mod_api.responses import conditional_json
+from mod_api.responses import conditional, conditional_json, validated
 from mod_api.result_files import (Located, Missing, Side, log_file,
                                   open_located, output_sides, read_at_most)
 from mod_api.routes import get_route, run_or_404
@@ -245,12 +246,11 @@ def output_diff(run_id: str, sample_id: str, output_id: str) -> Response:
 
 
 def _conditional_text(body: bytes, content_type: str, finished: bool) -> Response:
-    """Answer text with a strong ETag of its body, 304 when ``If-None-Match`` has it; cached as JSON answers are."""
-    response = Response(body, content_type=content_type)
-    response.set_etag(hashlib.sha256(body).hexdigest()[:40])
-    response.headers['Cache-Control'] = 'private, max-age=60' if finished else REVALIDATE
+    """Answer text with a strong ETag of its body, or its preconditions' answer; cached as JSON answers are."""
+    response = conditional(Response(body, content_type=content_type),
+                           'private, max-age=60' if finished else REVALIDATE)
     response.vary.add('Accept')
-    return cast(Response, response.make_conditional(request))
+    return response
 
 
 # Files --------------------------------------------------------------------------------------------------------------
@@ -263,9 +263,31 @@ def content_type(extension: str) -> str:
     return IMAGE_TYPES.get(last, 'application/octet-stream')
 
 
+# A Range of a suffix of no byte (``bytes=-0``), which werkzeug would read as the whole file (``bytes=0-``): no
+# byte of any file is in it (RFC 9110 14.1.1).
+_NO_BYTE = re.compile(r'\A\s*bytes\s*=\s*-0+\s*\Z', re.IGNORECASE)
+# The headers of the preconditions ``responses.validated`` answers.
+_PRECONDITIONS = ('HTTP_IF_MATCH', 'HTTP_IF_NONE_MATCH', 'HTTP_IF_MODIFIED_SINCE', 'HTTP_IF_UNMODIFIED_SINCE')
+
+
+def _ranges_only(environ: Dict[str, Any]) -> Dict[str, Any]:
+    """Return the request as werkzeug's range handling should see it: without the preconditions (answered already).
+
+    And without a ``Range`` of another unit than bytes, of several ranges,
+    or that is no valid range at all: RFC 9110 (14.2) lets a server ignore
+    such a header and send the whole file, as it must for a unit it does not
+    know; werkzeug would answer 416.
+    """
+    seen = {key: value for key, value in environ.items() if key not in _PRECONDITIONS}
+    asked = parse_range_header(environ.get('HTTP_RANGE'))
+    if asked is None or asked.units != 'bytes' or len(asked.ranges) != 1:
+        seen.pop('HTTP_RANGE', None)
+    return seen
+
+
 def _stream(located: Located, etag: Optional[str], mimetype: str, cache_control: str, filename: str,
             missing: ApiError) -> Response:
-    """Stream a file with ranges (206, 416) and conditional requests (304), never reading it whole.
+    """Stream a file with ranges (206, 416) and conditional requests (304, 412), never reading it whole.
 
     Without ``etag``, one is made of the file's size and modification time.
     """
@@ -274,14 +296,19 @@ def _stream(located: Located, etag: Optional[str], mimetype: str, cache_control:
     except FileNotFoundError:
         raise missing from None
     found = os.fstat(handle.fileno())
-    response = Response(wrap_file(request.environ, handle), direct_passthrough=True, content_type=mimetype)
+    response = validated(Response(wrap_file(request.environ, handle), direct_passthrough=True, content_type=mimetype),
+                         etag or f'{found.st_mtime_ns:x}-{found.st_size:x}', cache_control)
+    if response.status_code != 200:  # the preconditions' answer
+        return response
     response.content_length = found.st_size
-    response.set_etag(etag or f'{found.st_mtime_ns:x}-{found.st_size:x}')
-    response.headers['Cache-Control'] = cache_control
     response.headers['X-Content-Type-Options'] = 'nosniff'
     response.headers['Content-Disposition'] = f'inline; filename="{filename}"'
     try:
-        return cast(Response, response.make_conditional(request, accept_ranges=True, complete_length=found.st_size))
+        # (With If-Range, werkzeug decides whether the Range applies, and reads this one as the whole file.)
+        if _NO_BYTE.match(request.headers.get('Range', '')) and 'If-Range' not in request.headers and found.st_size:
+            raise RequestedRangeNotSatisfiable(found.st_size)
+        return cast(Response, response.make_conditional(_ranges_only(request.environ), accept_ranges=True,
+                                                        complete_length=found.st_size))
     except RequestedRangeNotSatisfiable:
         response.close()
         raise ApiError(416, f'Range not satisfiable: the file has {found.st_size} bytes.',

@@ -77,18 +77,35 @@ def conditional_json(payload: Any, finished: bool) -> Response:
 def conditional(response: Response, cache_control: str) -> Response:
     """Give ``response`` a strong ETag (a hash of its body) and ``cache_control``, or answer its preconditions.
 
-    ``If-Match`` that names another representation: 412 ``precondition_failed``
-    (RFC 9110 13.1.1), without the body; ``If-None-Match`` that names this one:
-    304.
+    See ``precondition_answer``.
     """
-    etag = hashlib.sha256(response.get_data()).hexdigest()[:40]
-    if not _match(request.headers.get('If-Match'), etag):
-        from mod_api.errors import \
-            ApiError  # errors builds its bodies with this module
-        response = ApiError(412, 'If-Match names no current representation: the resource has changed.',
-                            {'header': 'If-Match', 'etag': f'"{etag}"'}).response()
-    elif _none_match(request.headers.get('If-None-Match'), etag):
-        response = Response(status=304)
+    return validated(response, hashlib.sha256(response.get_data()).hexdigest()[:40], cache_control)
+
+
+def validated(response: Response, etag: str, cache_control: str) -> Response:
+    """Give ``response`` the strong ``etag`` and ``cache_control``, or answer the request's preconditions instead."""
+    answer = precondition_answer(etag)
+    if answer is not None:
+        response.close()
+        response = answer
     response.set_etag(etag)
     response.headers['Cache-Control'] = cache_control
     return response
+
+
+def precondition_answer(etag: str) -> Optional[Response]:
+    """Answer the request's preconditions on a representation whose strong ETag is ``etag``; None when they hold.
+
+    In RFC 9110's order (13.2.2): ``If-Match`` that names another
+    representation, 412 ``precondition_failed`` (13.1.1), without the body;
+    else ``If-None-Match`` that names this one, 304. The API sends no
+    ``Last-Modified``, so the date preconditions have nothing to compare.
+    """
+    if not _match(request.headers.get('If-Match'), etag):
+        from mod_api.errors import \
+            ApiError  # errors builds its bodies with this module
+        return ApiError(412, 'If-Match names no current representation: the resource has changed.',
+                        {'header': 'If-Match', 'etag': f'"{etag}"'}).response()
+    if _none_match(request.headers.get('If-None-Match'), etag):
+        return Response(status=304)
+    return None

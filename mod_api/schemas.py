@@ -59,22 +59,31 @@ class DecimalInteger(fields.Field):
 _WELL_FORMED_ID = re.compile(r'\A-?[0-9]+\Z')
 
 
+#: The most significant digits a path id may have: Python reads and writes no longer number by default (4,300
+#: digits), and a URL with a longer one is beyond any server's request line (gunicorn's is 4,094 bytes).
+MAX_ID_DIGITS = 4000
+
+
 class PathId(fields.Field):
-    """A database id in a URL: a whole number in ASCII decimal digits (a minus sign allowed), of any size.
+    """A database id in a URL: a whole number in ASCII decimal digits (a minus sign allowed), of up to 4,000 digits.
 
     Any such number is a well-formed request: one that no row can have (0, a
     negative one, or one beyond the INTEGER columns' range) names nothing, and
-    is answered 404 like any id of no row. Only what is not a decimal number
-    at all (``abc``, ``+3``, ``1.0``, other scripts' digits) is a 400.
+    is answered 404 like any id of no row, which names it back. What is not a
+    decimal number at all (``abc``, ``+3``, ``1.0``, other scripts' digits),
+    or has more significant digits than ``MAX_ID_DIGITS``, is a 400. Leading
+    zeros are not significant (``007`` is 7), however many.
     """
 
     def _deserialize(self, value: Any, attr: Optional[str], data: Optional[Mapping[str, Any]],
                      **kwargs: Any) -> int:
         if not isinstance(value, str) or not _WELL_FORMED_ID.match(value):
             raise ValidationError('Must be a whole number in decimal digits.')
-        if len(value.lstrip('-').lstrip('0')) > 4000:  # Python refuses longer numbers; it names no row either way
-            return MAX_ID + 1 if value[0] != '-' else -1
-        return int(value)
+        sign, digits = ('-', value[1:]) if value[0] == '-' else ('', value)
+        significant = digits.lstrip('0') or '0'
+        if len(significant) > MAX_ID_DIGITS:
+            raise ValidationError(f'Must be a whole number of at most {MAX_ID_DIGITS:,} digits.')
+        return int(sign + significant)
 
 
 def storable_id(value: int) -> bool:
@@ -113,12 +122,20 @@ class Choices(fields.Field):
         return tuple(dict.fromkeys(value.split(',')))
 
 
-class Moment(fields.Field):
-    """A moment in a query: an ISO 8601 date-time with ``Z`` or an offset, or a date (its midnight, UTC).
+#: What the document's formats ``date-time`` and ``date`` admit (RFC 3339, section 5.6): a date-time with ``Z`` or
+#: an offset (``T`` and ``Z`` in either case), or a full date. Python's ``fromisoformat`` would take more of ISO 8601
+#: (week dates, the basic format without dashes, a space for the ``T``).
+_RFC3339 = re.compile(r'\A[0-9]{4}-[0-9]{2}-[0-9]{2}'
+                      r'(?:[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))?\Z')
 
-    Loads a naive UTC datetime, as the platform stores its times. Read by
-    marshmallow's own ``AwareDateTime``, else its ``Date``; a date-time
-    without a zone says no moment, and is refused.
+
+class Moment(fields.Field):
+    """A moment in a query: an RFC 3339 date-time, with ``Z`` or an offset, or a date (its midnight, UTC).
+
+    Loads a naive UTC datetime, as the platform stores its times. Checked
+    against RFC 3339's form, then read by marshmallow's own
+    ``AwareDateTime``, or its ``Date``; a date-time without a zone says no
+    moment, and is refused.
     """
 
     _DATE_TIME = fields.AwareDateTime()
@@ -132,15 +149,18 @@ class Moment(fields.Field):
     def _deserialize(self, value: Any, attr: Optional[str], data: Optional[Mapping[str, Any]],
                      **kwargs: Any) -> datetime.datetime:
         try:
-            moment = self._DATE_TIME.deserialize(value)
+            if not isinstance(value, str) or not _RFC3339.match(value):
+                raise ValidationError('not RFC 3339')
+            if len(value) == len('2024-05-01'):
+                return datetime.datetime.combine(self._DATE.deserialize(value), datetime.time())
+            moment = self._DATE_TIME.deserialize(value.upper())  # the letters are T and Z, as Python reads them
         except ValidationError:
-            try:
-                day = self._DATE.deserialize(value)
-            except ValidationError:
-                raise ValidationError('Must be an ISO 8601 date-time with Z or an offset '
-                                      '(2024-05-01T12:00:00Z), or a date (2024-05-01).') from None
-            return datetime.datetime.combine(day, datetime.time())
-        return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            raise ValidationError('Must be an ISO 8601 date-time as RFC 3339 writes it, with Z or an offset '
+                                  '(2024-05-01T12:00:00Z), or a date (2024-05-01).') from None
+        try:
+            return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31T23:59:59-01:00 is after the last moment a datetime holds, in UTC
+            raise ValidationError('Must be a moment from year 1 to year 9999, in UTC.') from None
 
 
 class _CutToLength:

@@ -515,6 +515,8 @@ class TimeRangeTests:
         assert self.listed(api, 'started_after=2026-11-01T14:00:00%2B01:00') == ['t1', 'next_day']
         assert self.listed(api, 'started_before=2026-11-01T08:00:00-05:00') == ['t0']
         assert self.listed(api, 'started_after=2026-11-01T13:00:00.000000%2B00:00') == ['t1', 'next_day']
+        # RFC 3339 lets T and Z be written in lower case.
+        assert self.listed(api, 'started_after=2026-11-01t13:00:00z') == ['t1', 'next_day']
         # A date is its midnight, UTC.
         assert self.listed(api, 'started_after=2026-11-01&started_before=2026-11-02') == ['t0', 't1']
         assert self.listed(api, 'started_after=2026-11-02') == ['next_day']
@@ -551,10 +553,23 @@ class TimeRangeTests:
         '2026-11-31',
         '',
         '1730000000',
+        # ISO 8601, but not as RFC 3339 (the document's date-time) writes it: a week date, the basic format, a space
+        # for the T, a fraction without digits, digits of another script.
+        '2026-W44-7',
+        '20261101T120000Z',
+        '2026-11-01 12:00:00Z',
+        '2026-11-01T12:00:00.Z',
+        '\uff12\uff10\uff12\uff16-11-01',
     ])
     def test_invalid(self, api, parameter, value):
         body = invalid(api, f'/runs?{parameter}={value}', parameter)
-        assert 'ISO 8601' in body['message']
+        assert 'ISO 8601' in body['message'] and 'RFC 3339' in body['message']
+
+    @pytest.mark.parametrize('parameter', ['started_after', 'started_before'])
+    @pytest.mark.parametrize('value', ['9999-12-31T23:59:59-01:00', '0001-01-01T00:00:00%2B00:01'])
+    def test_a_moment_beyond_the_years_a_date_holds_in_utc(self, api, parameter, value):
+        body = invalid(api, f'/runs?{parameter}={value}', parameter)
+        assert 'year 9999' in body['message']
 
 
 # --- absolute links on every resource -----------------------------------------------------------------------------

@@ -516,13 +516,23 @@ class FileTests:
         head = api.open(base(run, test, output) + '/expected', 'HEAD', headers={'Range': header})
         assert (head.status_code, head.get_data(), head.headers['Content-Range']) == (206, b'', content_range)
 
-    @pytest.mark.parametrize('header', [f'bytes={len(BASELINE)}-', 'bytes=500-600', 'lines=0-1', 'bytes=5-1'])
+    @pytest.mark.parametrize('header', [f'bytes={len(BASELINE)}-', 'bytes=500-600', 'bytes=-0', 'bytes = -000'])
     def test_unsatisfiable_ranges(self, api, factory, repository, header):
         run, test, output = one_output(factory, repository.put(BASELINE), got=repository.put(DIFFERENT))
         response = get(api, base(run, test, output) + '/expected', 416, Range=header)
         assert response.json['code'] == 'range_not_satisfiable'
         assert response.json['details']['size_bytes'] == len(BASELINE)
         assert response.headers['Content-Range'] == f'bytes */{len(BASELINE)}'
+
+    @pytest.mark.parametrize('header', ['lines=0-1', 'items=0-1', 'bytes=5-1', 'bytes=abc', 'bytes=0-1,5-6', 'bytes='])
+    def test_a_range_of_another_unit_several_or_invalid_is_ignored(self, api, factory, repository, header):
+        """RFC 9110 14.2: a server must ignore a unit it does not know, and may ignore what it does not serve."""
+        run, test, output = one_output(factory, repository.put(BASELINE), got=repository.put(DIFFERENT))
+        repository.log(run.id, BASELINE)
+        for path in (base(run, test, output) + '/expected', f'/runs/{run.id}/log'):
+            response = get(api, path, Range=header)
+            assert 'Content-Range' not in response.headers and response.headers['Accept-Ranges'] == 'bytes', path
+        assert get(api, base(run, test, output) + '/expected', Range=header).get_data() == BASELINE
 
     def test_if_range_with_another_validator_gives_the_whole_file(self, api, factory, repository):
         run, test, output = one_output(factory, repository.put(BASELINE), got=repository.put(DIFFERENT))
@@ -601,6 +611,45 @@ class LogTests:
         link = get(api, f'/runs/{run.id}').json['links']['log']
         assert link == f'{API_ROOT}/runs/{run.id}/log'
         assert get(api, path_of(link)).get_data() == b'log\n'
+
+
+class PreconditionTests:
+    """If-Match and If-None-Match on the files, the log and the text diff, as on every JSON answer (RFC 9110 13)."""
+
+    @pytest.fixture
+    def paths(self, factory, repository):
+        run, test, output = one_output(factory, repository.put(BASELINE), got=repository.put(DIFFERENT))
+        repository.log(run.id, BASELINE)
+        return [(base(run, test, output) + '/expected', {}), (base(run, test, output) + '/actual', {}),
+                (f'/runs/{run.id}/log', {}), (base(run, test, output) + '/diff', {'Accept': 'text/x-diff'})]
+
+    def test_if_match_of_any_or_the_current_representation_holds(self, api, paths):
+        for path, headers in paths:
+            whole = get(api, path, **headers)
+            for header in ('*', whole.headers['ETag'], f'"other", {whole.headers["ETag"]}'):
+                assert get(api, path, **headers, **{'If-Match': header}).get_data() == whole.get_data(), path
+
+    @pytest.mark.parametrize('header', ['"other"', 'W/"{etag}"', '{etag}'])
+    def test_if_match_of_another_is_412_without_the_body(self, api, paths, header):
+        for path, headers in paths:
+            etag = get(api, path, **headers).headers['ETag'].strip('"')
+            response = get(api, path, 412, **headers, **{'If-Match': header.format(etag=etag)})
+            assert response.mimetype == JSON_TYPE and response.json['code'] == 'precondition_failed', path
+            assert response.json['details'] == {'header': 'If-Match', 'etag': f'"{etag}"'}
+            assert response.headers['ETag'] == f'"{etag}"'
+
+    def test_if_none_match_is_304_only_for_the_quoted_current_tag(self, api, paths):
+        for path, headers in paths:
+            whole = get(api, path, **headers)
+            assert get(api, path, 304, **headers, **{'If-None-Match': whole.headers['ETag']}).get_data() == b''
+            assert get(api, path, 304, **headers, **{'If-None-Match': '*'}).headers['ETag'] == whole.headers['ETag']
+            unquoted = whole.headers['ETag'].strip('"')
+            assert get(api, path, **headers, **{'If-None-Match': unquoted}).get_data() == whole.get_data(), path
+
+    def test_a_failed_if_match_wins_over_if_none_match_and_range(self, api, paths):
+        for path, headers in paths:
+            etag = get(api, path, **headers).headers['ETag']
+            get(api, path, 412, **headers, **{'If-Match': '"other"', 'If-None-Match': etag, 'Range': 'bytes=0-1'})
 
 
 class TraversalTests:

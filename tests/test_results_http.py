@@ -459,12 +459,28 @@ class ErrorTests:
         assert body['details']['parameter'] == parameter
 
     @pytest.mark.parametrize('value', ['0', '-1', '2147483648', '12345678901234567890', '288230376151711744',
-                                       '00000000000000000000000000000000000002147483648', '9' * 300])
+                                       '00000000000000000000000000000000000002147483648', '9' * 300, '9' * 4000,
+                                       '0' * 5000 + '2147483648', '-' + '0' * 5000 + '7', '-' + '0' * 5000])
     def test_an_id_no_run_can_have_is_not_found(self, api, value):
         """The seed contract gives ids no maximum (and the summary's run_id no minimum): such ids name no run."""
         for path in (f'/runs/{value}/summary', f'/runs/{value}/samples/1'):
             body = get_json(api, path, status=404)
-            assert body['details'] == {'resource': 'run', 'id': int(value)}, path
+            named = int(value.lstrip('-').lstrip('0') or '0') * (-1 if value.startswith('-') else 1)
+            assert body['details'] == {'resource': 'run', 'id': named}, path
+
+    def test_leading_zeros_however_many_name_the_same_run(self, api, factory):
+        run = factory.run()
+        factory.commit()
+        assert get_json(api, f'/runs/{"0" * 5000}{run.id}/summary')['run_id'] == run.id
+
+    @pytest.mark.parametrize('value', ['9' * 4001, '-' + '9' * 4001, '0' * 10 + '1' * 5000])
+    @pytest.mark.parametrize('template, parameter', [('/runs/{}/summary', 'run_id'),
+                                                     ('/runs/1/samples/{}', 'sample_id')])
+    def test_an_id_of_more_than_4000_digits_is_refused(self, api, template, parameter, value):
+        """No number that long could be named back: Python reads and writes none beyond 4,300 digits by default."""
+        body = get_json(api, template.format(value), status=400)
+        assert body['code'] == 'invalid_parameter' and body['details']['parameter'] == parameter
+        assert '4,000 digits' in body['message']
 
     @pytest.mark.parametrize('value', ['0', '-1', '2147483648', '288230376151711744'])
     def test_a_regression_id_no_test_can_have_is_not_found(self, api, factory, value):

@@ -39,7 +39,7 @@ RUN_KEYS = ['run_id', 'platform', 'type', 'branch', 'commit', 'pr_number', 'repo
             'finished_at', 'links', 'html_url', 'counts', 'conclusion']
 ORIGIN = 'http://localhost:8001'
 EXPOSED = {'etag', 'link', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset',
-           'x-request-id'}
+           'x-request-id', 'content-range', 'accept-ranges', 'content-disposition'}
 
 
 def iso(moment: datetime.datetime) -> str:
@@ -861,6 +861,16 @@ class CorsTests:
             assert names(response.headers['Access-Control-Allow-Methods']) <= {'get', 'head', 'options'}
             assert 'get' in names(response.headers['Access-Control-Allow-Methods'])
             assert names(response.headers['Allow']) == {'get', 'head', 'options'}, path
+
+    def test_a_frontend_may_ask_for_a_range_and_send_if_match(self, cors_app, finished_run):
+        """The README's ``Range: bytes=-20000`` on a log is no header a browser sends without asking first."""
+        run_id = finished_run['summary'].split('/')[2]
+        response = cors_app.test_client().open(Api.prefix + f'/runs/{run_id}/log', method='OPTIONS', headers={
+            'Origin': ORIGIN, 'Access-Control-Request-Method': 'GET',
+            'Access-Control-Request-Headers': 'authorization, range, if-range, if-match, if-none-match'})
+        assert response.status_code == 200
+        assert {'authorization', 'range', 'if-range', 'if-match', 'if-none-match'} <= names(
+            response.headers['Access-Control-Allow-Headers'])
 
     def test_actual_request_exposes_the_headers(self, cors_app, api, finished_run):
         browser = Api(cors_app.test_client())
