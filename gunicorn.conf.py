@@ -12,8 +12,9 @@ Command-line options override these, and ``GUNICORN_CMD_ARGS`` too. Why these va
   API's code keeps nothing per thread beyond the host's scoped session.
 - ``timeout`` 60 s: far above the API's own bounds on a database wait (a
   connect, a lock, a statement or a read each end within 10 s by default,
-  ``API_DB_*``), which answer a JSON 503 first; this one only catches a worker
-  that stopped answering its heartbeat. The platform's unit file uses 120.
+  ``API_DB_*``; a frozen server takes at most twice that), which answer a
+  JSON 503 first; this one only catches a worker that stopped answering its
+  heartbeat. The platform's unit file uses 120.
 - ``graceful_timeout`` 30 s, ``keepalive`` 5 s (behind nginx on a socket).
 - ``max_requests`` with jitter: each worker is renewed now and then, so that
   no slow leak lasts.
@@ -21,7 +22,9 @@ Command-line options override these, and ``GUNICORN_CMD_ARGS`` too. Why these va
   ``capture_output`` so that what the app writes to stderr (the API's log
   lines: time, level, process, request id) lands in the same file; the access
   log names the request id (``X-Request-Id``) and the time taken, and never
-  a header of the request (no token).
+  a header of the request (no token), nor its query: the path alone, since a
+  client may put a token in ``?access_token=`` (RFC 6750 2.3), which the API
+  refuses but a log of the query would keep.
 """
 
 import os
@@ -40,4 +43,4 @@ max_requests_jitter = 1000
 loglevel = 'info'
 capture_output = True
 accesslog = '-'
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request=%({x-request-id}o)s'
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request=%({x-request-id}o)s'

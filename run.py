@@ -34,7 +34,9 @@ from werkzeug.serving import run_simple
 
 import demo
 from database import Base
+from mod_api import timeouts
 from mod_api.auth import RUNS_READ, issue_token
+from mod_api.settings import current as api_settings
 from mod_auth.models import User
 
 db = SQLAlchemy(metadata=Base.metadata)
@@ -117,6 +119,8 @@ def check_demo_database(app: Flask) -> None:
             and not os.path.exists(url.database):
         return  # a new file: the demo makes it
     engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
+    with app.app_context():
+        timeouts.bound(engine, api_settings())  # a frozen server refuses the demo in seconds
     try:
         tables = set(sa.inspect(engine).get_table_names())
     except sa.exc.SQLAlchemyError as error:
@@ -138,6 +142,7 @@ def reset_demo_database(app: Flask) -> Tuple[Dict[str, int], str]:
     """
     check_demo_database(app)
     with app.app_context():
+        timeouts.bound(db.engine, api_settings())
         db.drop_all()
         db.create_all()
         marker = sa.Table(DEMO_MARKER, sa.MetaData(), sa.Column('note', sa.String(200), nullable=False))

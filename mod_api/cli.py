@@ -25,6 +25,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from database import create_session
+from mod_api import timeouts
 from mod_api.auth import RUNS_READ, SCOPES, issue_token, utcnow
 from mod_api.logs import safe_words
 from mod_api.models import AccessToken
@@ -88,8 +89,12 @@ def _unusable(session: Session, error: sa.exc.SQLAlchemyError) -> click.ClickExc
 
 @contextlib.contextmanager
 def _database() -> Iterator[Session]:
-    """Open a session of the host's database, outside any request; a database error becomes one line."""
+    """Open a session of the host's database, outside any request, with the API's bounds on its waits.
+
+    A database error becomes one line.
+    """
     session = create_session(current_app.config['DATABASE_URI'])()
+    timeouts.bound(session.get_bind(), current_settings())
     try:
         yield session
     except sa.exc.SQLAlchemyError as error:

@@ -47,7 +47,7 @@ DEFAULTS: Mapping[str, Any] = {
     'API_CORS_ORIGINS': (),
     # Bounded waits on the database, applied to the host's engine on the API's first request (MySQL and
     # MariaDB through PyMySQL; other databases keep their own). In seconds; 0 leaves a bound off.
-    # Connecting (TCP and the server's greeting):
+    # Connecting (TCP; PyMySQL reads the server's greeting under the read timeout):
     'API_DB_CONNECT_TIMEOUT': 3,
     # Waiting for the server's answer, and for the server to take a query: a frozen or unreachable server.
     # Longer than the statement limit, so that the server's own limit answers first and the connection lives on.

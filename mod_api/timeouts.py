@@ -15,9 +15,18 @@ engine that serves ``g.db`` (once per engine, never per request):
   on the next checkouts), the statement time (MariaDB ``max_statement_time``,
   MySQL ``max_execution_time``) and the lock waits (``lock_wait_timeout``
   for a locked table or ``FLUSH TABLES WITH READ LOCK``,
-  ``innodb_lock_wait_timeout`` for a locked row); connections made before
-  the API's first request get their read and write timeouts there too;
+  ``innodb_lock_wait_timeout`` for a locked row);
 - the pool's checkout wait (``API_DB_POOL_TIMEOUT``).
+
+The pool's idle connections, made before (by the host's own statements, a
+page served first, the platform's ``create_all``), are closed then: they have
+no read timeout, and the pool's pre-ping, which runs before any ``checkout``
+listener, would wait on a frozen server for ever. The next checkouts connect
+anew, bounded. PyMySQL's connect timeout covers the TCP connect only; it
+reads the server's greeting under the read timeout: on a frozen server a
+request may wait up to twice the read timeout (a pooled connection's ping,
+then a new connection's greeting), and the pool's wait when every
+connection is taken.
 
 The read timeout is longer than the statement limit, so that a slow query
 is ended by the server, which keeps the connection, before the client gives
@@ -85,11 +94,6 @@ class _Bounds:
         """Bound a connection on its first checkout (later checkouts cost a set lookup)."""
         if dbapi_connection in self.done:
             return
-        # A connection made before the API attached has no read or write timeout yet (PyMySQL reads these).
-        for attribute, value in (('_read_timeout', self.settings.db_read_timeout),
-                                 ('_write_timeout', self.settings.db_write_timeout)):
-            if value and getattr(dbapi_connection, attribute, False) is None:
-                setattr(dbapi_connection, attribute, value)
         try:
             statement = self.session_limits(dbapi_connection)
             if statement:
@@ -123,5 +127,7 @@ def bound(engine: Engine, settings: Settings) -> None:
         bounds = _Bounds(settings)
         sa.event.listen(engine, 'do_connect', bounds.connect_arguments)
         sa.event.listen(engine, 'checkout', bounds.checkout)
+        # Connections taken now are not closed, only not pooled again: they end with their requests.
+        engine.dispose()
         if settings.db_pool_timeout and hasattr(engine.pool, '_timeout'):
             engine.pool._timeout = settings.db_pool_timeout  # QueuePool's checkout wait (kept by dispose())

@@ -194,11 +194,15 @@ def test_a_stopped_database_then_back(served, own_mariadb):
 
 
 def test_the_log_holds_no_token_and_no_sql(served):
+    # A token in the query (RFC 6750's third way, which the API does not take) is no less a secret.
+    status, _, _, _ = served.get(f'/api/v1/runs?access_token={served.token}', token=False)
+    assert status == 401
     text = served.log_text()
     assert served.token not in text and served.token.split('.')[2] not in text
     assert 'SELECT' not in text and TEST_SECRET not in text
     access = (served.log.parent / 'access.log').read_text()
     assert served.token.split('.')[2] not in access
+    assert re.search(r'"GET /api/v1/runs HTTP/1.1" 401 ', access)
     assert re.search(r'"GET /api/v1/runs/\d+/summary HTTP/1.1" 503 \d+ \d+ms request=locked-0', access)
 
 
