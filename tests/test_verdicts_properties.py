@@ -142,7 +142,8 @@ def test_every_status_is_generated():
     """The generator reaches every status and every line's kind of input, or the properties above prove little."""
     seen = set()
 
-    @settings(max_examples=600, deadline=None, database=None)
+    # The same examples every run (derandomize): a coverage check that a rare run could miss would be a flake.
+    @settings(max_examples=600, deadline=None, database=None, derandomize=True)
     @given(made=run_records(max_tests=3), state=STATES)
     def collect(made, state):
         seen.update(judged(r, state).status for r in made)
@@ -226,7 +227,8 @@ def test_every_claim_of_a_message_is_generated():
     """The generator reaches every kind of claim a message makes about outputs, or the property proves little."""
     seen = set()
 
-    @settings(max_examples=600, deadline=None, database=None)
+    # The same examples every run (derandomize): a coverage check that a rare run could miss would be a flake.
+    @settings(max_examples=600, deadline=None, database=None, derandomize=True)
     @given(made=run_records(max_tests=3), state=STATES)
     def collect(made, state):
         seen.update(claim for record in made for claim in claims(judged(record, state).message))
