@@ -24,10 +24,14 @@ Command-line options override these, and ``GUNICORN_CMD_ARGS`` too. Why these va
   log names the request id (``X-Request-Id``) and the time taken, and never
   a header of the request (no token), nor its query: the path alone, since a
   client may put a token in ``?access_token=`` (RFC 6750 2.3), which the API
-  refuses but a log of the query would keep.
+  refuses but a log of the query would keep. The path is written as it was
+  sent, still percent-encoded (gunicorn's ``%(U)s`` is decoded: a ``%0A``
+  in it would start a line of the client's making).
 """
 
 import os
+
+from gunicorn.glogging import Logger
 
 wsgi_app = 'run:create_app()'
 bind = os.environ.get('GUNICORN_BIND', '127.0.0.1:8000')
@@ -44,3 +48,15 @@ loglevel = 'info'
 capture_output = True
 accesslog = '-'
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request=%({x-request-id}o)s'
+
+
+class PathOnlyLogger(Logger):
+    """gunicorn's logger, whose ``%(U)s`` is the path as sent (percent-encoded), without its query."""
+
+    def atoms(self, resp, req, environ, request_time):  # noqa: D102 (gunicorn's own method)
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms['U'] = environ.get('RAW_URI', '').split('?', 1)[0]
+        return atoms
+
+
+logger_class = PathOnlyLogger

@@ -366,8 +366,9 @@ def _file_answers(what: str, cache: str) -> Tuple[Dict[str, Any], Dict[str, Any]
     not_satisfiable = _error('404')
     not_satisfiable = {**not_satisfiable, 'description': 'The Range asks for no byte of the file '
                                                          '(code range_not_satisfiable; details.size_bytes). A Range '
-                                                         'of another unit, of several ranges, or invalid, is '
-                                                         'ignored: the whole file is sent.',
+                                                         'of another unit, of several ranges, or invalid, one of an '
+                                                         'empty file, or one whose If-Range is not the strong ETag, '
+                                                         'is ignored: the whole file is sent.',
                        'headers': {**not_satisfiable['headers'], 'Content-Range': {
                            'description': 'bytes */LENGTH', 'schema': {'type': 'string'}, 'required': True}}}
     return ({'description': what, 'headers': headers, 'content': _FILE_CONTENT},

@@ -266,21 +266,27 @@ def content_type(extension: str) -> str:
 # A Range of a suffix of no byte (``bytes=-0``), which werkzeug would read as the whole file (``bytes=0-``): no
 # byte of any file is in it (RFC 9110 14.1.1).
 _NO_BYTE = re.compile(r'\A\s*bytes\s*=\s*-0+\s*\Z', re.IGNORECASE)
-# The headers of the preconditions ``responses.validated`` answers.
-_PRECONDITIONS = ('HTTP_IF_MATCH', 'HTTP_IF_NONE_MATCH', 'HTTP_IF_MODIFIED_SINCE', 'HTTP_IF_UNMODIFIED_SINCE')
+# The headers of the preconditions ``responses.validated`` answers, and If-Range, decided here.
+_DECIDED = ('HTTP_IF_MATCH', 'HTTP_IF_NONE_MATCH', 'HTTP_IF_MODIFIED_SINCE', 'HTTP_IF_UNMODIFIED_SINCE',
+            'HTTP_IF_RANGE')
 
 
-def _ranges_only(environ: Dict[str, Any]) -> Dict[str, Any]:
-    """Return the request as werkzeug's range handling should see it: without the preconditions (answered already).
+def _ranges_only(environ: Dict[str, Any], etag: str) -> Dict[str, Any]:
+    """Return the request as werkzeug's range handling should see it: its ``Range`` if it applies, no precondition.
 
-    And without a ``Range`` of another unit than bytes, of several ranges,
-    or that is no valid range at all: RFC 9110 (14.2) lets a server ignore
-    such a header and send the whole file, as it must for a unit it does not
-    know; werkzeug would answer 416.
+    The preconditions are answered already. The ``Range`` is dropped (the
+    whole file is sent) when ``If-Range`` is not the file's strong ETag,
+    quoted, exactly (RFC 9110 13.1.5: a weak tag or a date never holds, the
+    API sends no ``Last-Modified``), and when it is of another unit than
+    bytes, of several ranges, or no valid range at all: RFC 9110 (14.2) lets
+    a server ignore such a header, as it must for a unit it does not know;
+    werkzeug would answer 416.
     """
-    seen = {key: value for key, value in environ.items() if key not in _PRECONDITIONS}
+    seen = {key: value for key, value in environ.items() if key not in _DECIDED}
     asked = parse_range_header(environ.get('HTTP_RANGE'))
-    if asked is None or asked.units != 'bytes' or len(asked.ranges) != 1:
+    if_range = environ.get('HTTP_IF_RANGE')
+    served = asked is not None and asked.units == 'bytes' and len(asked.ranges) == 1
+    if not served or (if_range is not None and if_range.strip() != f'"{etag}"'):
         seen.pop('HTTP_RANGE', None)
     return seen
 
@@ -290,25 +296,27 @@ def _stream(located: Located, etag: Optional[str], mimetype: str, cache_control:
     """Stream a file with ranges (206, 416) and conditional requests (304, 412), never reading it whole.
 
     Without ``etag``, one is made of the file's size and modification time.
+    An empty file is sent whole whatever the ``Range`` (RFC 9110 14.2 lets a
+    server ignore one).
     """
     try:
         handle = open_located(located)
     except FileNotFoundError:
         raise missing from None
     found = os.fstat(handle.fileno())
+    etag = etag or f'{found.st_mtime_ns:x}-{found.st_size:x}'
     response = validated(Response(wrap_file(request.environ, handle), direct_passthrough=True, content_type=mimetype),
-                         etag or f'{found.st_mtime_ns:x}-{found.st_size:x}', cache_control)
+                         etag, cache_control)
     if response.status_code != 200:  # the preconditions' answer
         return response
     response.content_length = found.st_size
     response.headers['X-Content-Type-Options'] = 'nosniff'
     response.headers['Content-Disposition'] = f'inline; filename="{filename}"'
+    seen = _ranges_only(request.environ, etag)
     try:
-        # (With If-Range, werkzeug decides whether the Range applies, and reads this one as the whole file.)
-        if _NO_BYTE.match(request.headers.get('Range', '')) and 'If-Range' not in request.headers and found.st_size:
+        if found.st_size and _NO_BYTE.match(seen.get('HTTP_RANGE', '')):
             raise RequestedRangeNotSatisfiable(found.st_size)
-        return cast(Response, response.make_conditional(_ranges_only(request.environ), accept_ranges=True,
-                                                        complete_length=found.st_size))
+        return cast(Response, response.make_conditional(seen, accept_ranges=True, complete_length=found.st_size))
     except RequestedRangeNotSatisfiable:
         response.close()
         raise ApiError(416, f'Range not satisfiable: the file has {found.st_size} bytes.',

@@ -83,13 +83,17 @@ def conditional(response: Response, cache_control: str) -> Response:
 
 
 def validated(response: Response, etag: str, cache_control: str) -> Response:
-    """Give ``response`` the strong ``etag`` and ``cache_control``, or answer the request's preconditions instead."""
+    """Give ``response`` the strong ``etag`` and ``cache_control``, or answer the request's preconditions instead.
+
+    A 412 is stored by no cache (``no-store``): it is no representation, and
+    a file's rules would keep it for a year.
+    """
     answer = precondition_answer(etag)
     if answer is not None:
         response.close()
         response = answer
     response.set_etag(etag)
-    response.headers['Cache-Control'] = cache_control
+    response.headers['Cache-Control'] = 'no-store' if response.status_code == 412 else cache_control
     return response
 
 

@@ -121,13 +121,14 @@ def bound(engine: Engine, settings: Settings) -> None:
     with _lock:
         if engine in _bounded:
             return
+        if engine.dialect.name == 'mysql' and engine.dialect.driver == 'pymysql':
+            bounds = _Bounds(settings)
+            sa.event.listen(engine, 'do_connect', bounds.connect_arguments)
+            sa.event.listen(engine, 'checkout', bounds.checkout)
+            # Connections taken at this moment go back to the old pool, which hands them out no more; they are
+            # closed when it is collected.
+            engine.dispose()
+            if settings.db_pool_timeout and hasattr(engine.pool, '_timeout'):
+                engine.pool._timeout = settings.db_pool_timeout  # QueuePool's checkout wait (kept by dispose())
+        # Only once all of it is in place: another thread sees the engine bounded only then (the check above).
         _bounded.add(engine)
-        if engine.dialect.name != 'mysql' or engine.dialect.driver != 'pymysql':
-            return
-        bounds = _Bounds(settings)
-        sa.event.listen(engine, 'do_connect', bounds.connect_arguments)
-        sa.event.listen(engine, 'checkout', bounds.checkout)
-        # Connections taken now are not closed, only not pooled again: they end with their requests.
-        engine.dispose()
-        if settings.db_pool_timeout and hasattr(engine.pool, '_timeout'):
-            engine.pool._timeout = settings.db_pool_timeout  # QueuePool's checkout wait (kept by dispose())

@@ -524,6 +524,31 @@ class FileTests:
         assert response.json['details']['size_bytes'] == len(BASELINE)
         assert response.headers['Content-Range'] == f'bytes */{len(BASELINE)}'
 
+    @pytest.mark.parametrize('if_range, status', [('{etag}', 206), (' {etag} ', 206), ('W/{etag}', 200),
+                                                  ('{bare}', 200), ('"other"', 200),
+                                                  ('Tue, 01 Dec 2026 10:00:00 GMT', 200)])
+    def test_if_range_holds_only_for_the_quoted_strong_tag(self, api, factory, repository, if_range, status):
+        """RFC 9110 13.1.5: a strong comparison; a date never holds (the API sends no Last-Modified)."""
+        run, test, output = one_output(factory, repository.put(BASELINE), got=repository.put(DIFFERENT))
+        path = base(run, test, output) + '/expected'
+        etag = get(api, path).headers['ETag']
+        header = if_range.format(etag=etag, bare=etag.strip('"'))
+        response = get(api, path, status, Range='bytes=0-4', **{'If-Range': header})
+        assert response.get_data() == (BASELINE[:5] if status == 206 else BASELINE)
+
+    def test_a_suffix_of_no_byte_is_416_when_if_range_holds_too(self, api, factory, repository):
+        run, test, output = one_output(factory, repository.put(BASELINE), got=repository.put(DIFFERENT))
+        path = base(run, test, output) + '/expected'
+        etag = get(api, path).headers['ETag']
+        assert get(api, path, 416, Range='bytes=-0', **{'If-Range': etag}).json['code'] == 'range_not_satisfiable'
+        assert get(api, path, Range='bytes=-0', **{'If-Range': '"other"'}).get_data() == BASELINE
+
+    @pytest.mark.parametrize('header', ['bytes=0-', 'bytes=0-0', 'bytes=-0', 'bytes=-5', 'bytes=3-'])
+    def test_an_empty_file_is_sent_whole_whatever_the_range(self, api, factory, repository, header):
+        run, test, output = one_output(factory, repository.put(b''), got=repository.put(DIFFERENT))
+        response = get(api, base(run, test, output) + '/expected', Range=header)
+        assert response.get_data() == b'' and 'Content-Range' not in response.headers
+
     @pytest.mark.parametrize('header', ['lines=0-1', 'items=0-1', 'bytes=5-1', 'bytes=abc', 'bytes=0-1,5-6', 'bytes='])
     def test_a_range_of_another_unit_several_or_invalid_is_ignored(self, api, factory, repository, header):
         """RFC 9110 14.2: a server must ignore a unit it does not know, and may ignore what it does not serve."""
@@ -637,6 +662,7 @@ class PreconditionTests:
             assert response.mimetype == JSON_TYPE and response.json['code'] == 'precondition_failed', path
             assert response.json['details'] == {'header': 'If-Match', 'etag': f'"{etag}"'}
             assert response.headers['ETag'] == f'"{etag}"'
+            assert response.headers['Cache-Control'] == 'no-store', path  # no file's year of caching for an error
 
     def test_if_none_match_is_304_only_for_the_quoted_current_tag(self, api, paths):
         for path, headers in paths:

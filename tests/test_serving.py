@@ -197,12 +197,20 @@ def test_the_log_holds_no_token_and_no_sql(served):
     # A token in the query (RFC 6750's third way, which the API does not take) is no less a secret.
     status, _, _, _ = served.get(f'/api/v1/runs?access_token={served.token}', token=False)
     assert status == 401
+    # A path whose decoded form holds a line of the client's making.
+    forged = '/api/v1/runs/1%0A6.6.6.6%20%22GET%20/api/v1/runs/9%20HTTP/1.1%22%20200%201%201ms%20request=forged'
+    assert served.get(forged)[0] == 404
+    access_log = served.log.parent / 'access.log'
+    # Each worker writes its access lines as it answers: wait for the last two (bounded).
+    assert wait_until(lambda: '%0A6.6.6.6' in access_log.read_text() and ' 401 ' in access_log.read_text(),
+                      timeout=10, step=0.1)
     text = served.log_text()
     assert served.token not in text and served.token.split('.')[2] not in text
     assert 'SELECT' not in text and TEST_SECRET not in text
-    access = (served.log.parent / 'access.log').read_text()
+    access = access_log.read_text()
     assert served.token.split('.')[2] not in access
     assert re.search(r'"GET /api/v1/runs HTTP/1.1" 401 ', access)
+    assert not re.search(r'^6\.6\.6\.6', access, re.MULTILINE) and '"GET /api/v1/runs/1%0A6.6.6.6%20' in access
     assert re.search(r'"GET /api/v1/runs/\d+/summary HTTP/1.1" 503 \d+ \d+ms request=locked-0', access)
 
 

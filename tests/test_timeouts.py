@@ -25,6 +25,7 @@ from flask import Flask
 import run
 from mod_api import queries, timeouts
 from mod_api.models import AccessToken
+from mod_api.settings import load as load_settings
 from run import create_app, db
 from tests.conftest import (Api, MariaDBServer, app_config, fresh_database,
                             platform_like_app, seed_finished_run, wait_until)
@@ -234,6 +235,27 @@ def test_the_demo_on_a_frozen_server_stops_in_seconds(world, running_mariadb, ma
     assert refusals, 'the demo waited on the frozen server for more than 15 s, or did not refuse'
     message, seconds = refusals[0]
     assert 'cannot read the database' in message and seconds < 2 * 2 + 2
+
+
+def test_another_thread_waits_until_the_bounds_are_in_place(monkeypatch):
+    """Marked bounded only once its listeners, fresh pool and pool wait are all set: no thread goes on before."""
+    engine = sa.create_engine('mysql+pymysql://root@127.0.0.1:9/never_connected')
+    dispose = engine.dispose
+
+    def slow_dispose(*args: Any, **kwargs: Any) -> None:
+        time.sleep(0.5)
+        dispose(*args, **kwargs)
+
+    monkeypatch.setattr(engine, 'dispose', slow_dispose)
+    checked = load_settings({'API_JWT_SECRET': 'x' * 40, 'API_DB_POOL_TIMEOUT': 4})
+    first = threading.Thread(target=timeouts.bound, args=(engine, checked))
+    first.start()
+    time.sleep(0.1)
+    timeouts.bound(engine, checked)  # while the first is disposing
+    seen = engine.pool._timeout
+    first.join(timeout=10)
+    assert seen == 4
+    engine.dispose()
 
 
 @pytest.fixture
