@@ -16,7 +16,7 @@ import datetime
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import pytest
 import sqlalchemy as sa
@@ -171,6 +171,34 @@ def test_frozen(world, running_mariadb, make_host, kind):
     assert wait_until(lambda: summary(host, world).status_code == 200, timeout=20, step=0.3)
 
 
+def while_frozen(server: MariaDBServer, call: Callable[[], Any]) -> Tuple[Any, float]:
+    """Run ``call`` while ``server`` is frozen; return what it returned, or raised, and the seconds it took.
+
+    In a thread waited for 15 s at most: a call still waiting then fails
+    the test, once the server is thawed (which lets the call end).
+    """
+    outcome: List[Tuple[Any, float]] = []
+
+    def attempt() -> None:
+        started = time.monotonic()
+        try:
+            value = call()
+        except Exception as error:  # the caller says which it expects
+            value = error
+        outcome.append((value, time.monotonic() - started))
+
+    server.freeze()
+    try:
+        worker = threading.Thread(target=attempt, daemon=True)
+        worker.start()
+        worker.join(timeout=15)
+    finally:
+        server.thaw()
+    worker.join(timeout=30)
+    assert outcome, 'the call waited on the frozen server for more than 15 s'
+    return outcome[0]
+
+
 def test_a_connection_pooled_before_the_first_api_request(world, running_mariadb, make_host):
     """The host's own statements came first: their pooled connection has no read timeout, and the pool's pre-ping
     (before any checkout listener) would wait on it for ever. The bounds close it."""
@@ -178,36 +206,16 @@ def test_a_connection_pooled_before_the_first_api_request(world, running_mariadb
     with host.app_context():
         with db.engine.connect() as connection:
             connection.execute(sa.text('SELECT 1'))  # back in the pool, unbounded
-    answers: List[Any] = []
-    running_mariadb.freeze()
-    try:
-        asking = threading.Thread(target=lambda: answers.append(timed(lambda: summary(host, world))), daemon=True)
-        asking.start()
-        asking.join(timeout=15)
-    finally:
-        running_mariadb.thaw()
-    asking.join(timeout=30)
-    assert answers, 'the first request waited on the frozen server for more than 15 s'
-    assert_503(answers[0], within=2 * 2 + 2)
+    answer, _ = while_frozen(running_mariadb, lambda: timed(lambda: summary(host, world)))
+    assert_503(answer, within=2 * 2 + 2)
     assert wait_until(lambda: summary(host, world).status_code == 200, timeout=20, step=0.3)
 
 
 def test_the_cli_on_a_frozen_server_gives_up_in_seconds(world, running_mariadb, make_host):
     """``flask api token list`` opens its own session, outside any request: bounded as the API's."""
     host = make_host('host', world.uri)
-    results: List[Any] = []
-    running_mariadb.freeze()
-    try:
-        started = time.monotonic()
-        listing = threading.Thread(daemon=True, target=lambda: results.append(
-            (host.test_cli_runner().invoke(args=['api', 'token', 'list']), time.monotonic() - started)))
-        listing.start()
-        listing.join(timeout=15)
-    finally:
-        running_mariadb.thaw()
-    listing.join(timeout=30)
-    assert results, 'the command waited on the frozen server for more than 15 s'
-    result, seconds = results[0]
+    result, seconds = while_frozen(running_mariadb,
+                                   lambda: host.test_cli_runner().invoke(args=['api', 'token', 'list']))
     assert result.exit_code == 1 and 'could not be used' in result.output, result.output
     assert seconds < 2 * 2 + 2
 
@@ -215,26 +223,9 @@ def test_the_cli_on_a_frozen_server_gives_up_in_seconds(world, running_mariadb, 
 def test_the_demo_on_a_frozen_server_stops_in_seconds(world, running_mariadb, make_host):
     """``python run.py`` pointed at a server checks whether the database is its own first: bounded too."""
     host = make_host('host', world.uri)
-    refusals: List[Any] = []
-
-    def check() -> None:
-        started = time.monotonic()
-        try:
-            run.check_demo_database(host)
-        except run.DemoRefused as refusal:
-            refusals.append((str(refusal), time.monotonic() - started))
-
-    running_mariadb.freeze()
-    try:
-        checking = threading.Thread(target=check, daemon=True)
-        checking.start()
-        checking.join(timeout=15)
-    finally:
-        running_mariadb.thaw()
-    checking.join(timeout=30)
-    assert refusals, 'the demo waited on the frozen server for more than 15 s, or did not refuse'
-    message, seconds = refusals[0]
-    assert 'cannot read the database' in message and seconds < 2 * 2 + 2
+    refusal, seconds = while_frozen(running_mariadb, lambda: run.check_demo_database(host))
+    assert isinstance(refusal, run.DemoRefused) and 'cannot read the database' in str(refusal), refusal
+    assert seconds < 2 * 2 + 2
 
 
 def test_another_thread_waits_until_the_bounds_are_in_place(monkeypatch):
