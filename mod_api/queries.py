@@ -719,15 +719,12 @@ def records(rows: RunRows, regression_ids: Optional[Iterable[int]] = None) -> Li
         if row_of is not None:
             # expected is never NULL in the platform's schema: passed on as it is, as the status saw it.
             files_of[regression_id].append(ResultFile(output_id, cast(str, expected), got))
-    no_outputs: Tuple[Output, ...] = ()
-    no_files: Tuple[ResultFile, ...] = ()
     # RegressionTestRecord(regression_id, expected_rc, result, outputs, files); Result(exit_code, expected_rc, runtime)
     return [
         RegressionTestRecord(
             regression_id, expected_rc,
             Result(exit_code, result_expected_rc, runtime) if result_of is not None else None,
-            tuple(outputs_of[regression_id]) if regression_id in outputs_of else no_outputs,
-            tuple(files_of[regression_id]) if regression_id in files_of else no_files)
+            tuple(outputs_of.get(regression_id, ())), tuple(files_of.get(regression_id, ())))
         for regression_id, result_of, exit_code, result_expected_rc, expected_rc, runtime in tests
     ]
 
@@ -975,8 +972,8 @@ def load_descriptions(session: DbSession, regression_ids: Iterable[int]) -> Dict
     described = {}
     for rid, (sample_id, command) in tests.items():
         # A link stored twice names its category once (the link table has no primary key).
-        categories = tuple(sorted(set(category_names[rid]))) if rid in category_names else ()
-        tags = tuple(sorted(tag_names[rid])) if rid in tag_names else ()
+        categories = tuple(sorted(set(category_names.get(rid, ()))))
+        tags = tuple(sorted(tag_names.get(rid, ())))
         # Description(regression_id, sample_id, command, category, tags, categories)
         described[rid] = Description(rid, sample_id, command or '', categories[0] if categories else None, tags,
                                      categories)
